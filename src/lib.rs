@@ -1,10 +1,25 @@
 //! ppl — a declarative payer-policy engine for US outpatient therapy claims.
+//!
+//! ```text
+//! grammar/ppl.pest → syntax  (text → typed tree with spans; every syntax error)
+//!                  → check   (names, types, claim fields, codes, dates, versions, tables)
+//!                  → compile (indexed, effective-dated rules: the form evaluation runs)
+//!                  → eval    (claim + compiled policy → findings)       [next issue]
+//!                  → report  (human via miette, JSON per the contract)  [next issue]
+//! ```
+//!
+//! One function per stage: [`syntax::parse`], [`check::check`], [`compile::compile`].
 
+pub mod check;
+pub mod cli;
 pub mod codes;
+pub mod codeset;
+pub mod compile;
+pub mod diagnostics;
+pub mod format;
+pub mod source;
+pub mod syntax;
 pub mod tables;
 
 /// A calendar date (no time zone, no clock: ppl never reads the clock).
 pub type Date = jiff::civil::Date;
-pub mod diagnostics;
-pub mod source;
-pub mod syntax;

@@ -45,7 +45,8 @@ impl SourceMap {
     }
 
     pub fn path(&self, id: FileId) -> &Path {
-        self.file(id).map_or(Path::new(""), |file| file.path.as_path())
+        self.file(id)
+            .map_or(Path::new(""), |file| file.path.as_path())
     }
 
     pub fn text(&self, id: FileId) -> &str {
@@ -66,7 +67,10 @@ impl SourceMap {
         let Some(file) = self.file(id) else {
             return (1, 1);
         };
-        let line_index = file.line_starts.partition_point(|&start| start <= offset).saturating_sub(1);
+        let line_index = file
+            .line_starts
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1);
         let line_start = file.line_starts.get(line_index).copied().unwrap_or(0);
         let column = file
             .named

@@ -32,6 +32,8 @@ pub enum DiagnosticCode {
     UnknownPlan,
     /// a word that is not one of the values a setting accepts
     UnknownValue,
+    /// a library holds only code sets, constants, tables and includes
+    NotAllowedInLibrary,
     /// values of different kinds mixed up (minutes with units, dollars with dates)
     TypeMismatch,
     /// a code set of one kind used where another is expected
@@ -46,8 +48,8 @@ pub enum DiagnosticCode {
     OverlappingVersions,
     /// the same id defined twice, or an inherited rule redefined without `override`
     DuplicateDefinition,
-    /// policies that extend each other in a circle
-    ExtendsCycle,
+    /// policies that extend each other, or code sets defined by each other, in a circle
+    Cycle,
     /// a data file that cannot be found or read
     MissingFile,
     /// a row of a data table that cannot be read
@@ -77,7 +79,43 @@ pub enum DiagnosticCode {
 }
 
 impl DiagnosticCode {
-    pub const ALL: &'static [DiagnosticCode] = &[DiagnosticCode::SyntaxError, DiagnosticCode::NestingTooDeep, DiagnosticCode::InvalidDate, DiagnosticCode::NumberTooLarge, DiagnosticCode::BadTemplate, DiagnosticCode::UnknownField, DiagnosticCode::UnknownName, DiagnosticCode::UnknownRule, DiagnosticCode::UnknownPolicy, DiagnosticCode::UnknownSetting, DiagnosticCode::SettingNotInFamily, DiagnosticCode::UnknownPlan, DiagnosticCode::UnknownValue, DiagnosticCode::TypeMismatch, DiagnosticCode::WrongCodeKind, DiagnosticCode::MalformedCode, DiagnosticCode::BadRange, DiagnosticCode::InvertedDates, DiagnosticCode::OverlappingVersions, DiagnosticCode::DuplicateDefinition, DiagnosticCode::ExtendsCycle, DiagnosticCode::MissingFile, DiagnosticCode::BadTableRow, DiagnosticCode::NeverFires, DiagnosticCode::MissingSetting, DiagnosticCode::ConflictingSettings, DiagnosticCode::DuplicateSetting, DiagnosticCode::InvalidFix, DiagnosticCode::Internal, DiagnosticCode::MissingCitation, DiagnosticCode::UnusedDefinition, DiagnosticCode::GapBetweenVersions, DiagnosticCode::InfoWithDenialCode, DiagnosticCode::NoMessagePlaceholders];
+    pub const ALL: &'static [DiagnosticCode] = &[
+        DiagnosticCode::SyntaxError,
+        DiagnosticCode::NestingTooDeep,
+        DiagnosticCode::InvalidDate,
+        DiagnosticCode::NumberTooLarge,
+        DiagnosticCode::BadTemplate,
+        DiagnosticCode::UnknownField,
+        DiagnosticCode::UnknownName,
+        DiagnosticCode::UnknownRule,
+        DiagnosticCode::UnknownPolicy,
+        DiagnosticCode::UnknownSetting,
+        DiagnosticCode::SettingNotInFamily,
+        DiagnosticCode::UnknownPlan,
+        DiagnosticCode::UnknownValue,
+        DiagnosticCode::NotAllowedInLibrary,
+        DiagnosticCode::TypeMismatch,
+        DiagnosticCode::WrongCodeKind,
+        DiagnosticCode::MalformedCode,
+        DiagnosticCode::BadRange,
+        DiagnosticCode::InvertedDates,
+        DiagnosticCode::OverlappingVersions,
+        DiagnosticCode::DuplicateDefinition,
+        DiagnosticCode::Cycle,
+        DiagnosticCode::MissingFile,
+        DiagnosticCode::BadTableRow,
+        DiagnosticCode::NeverFires,
+        DiagnosticCode::MissingSetting,
+        DiagnosticCode::ConflictingSettings,
+        DiagnosticCode::DuplicateSetting,
+        DiagnosticCode::InvalidFix,
+        DiagnosticCode::Internal,
+        DiagnosticCode::MissingCitation,
+        DiagnosticCode::UnusedDefinition,
+        DiagnosticCode::GapBetweenVersions,
+        DiagnosticCode::InfoWithDenialCode,
+        DiagnosticCode::NoMessagePlaceholders,
+    ];
 
     /// The stable code, `E0101`.
     pub fn id(self) -> &'static str {
@@ -95,6 +133,7 @@ impl DiagnosticCode {
             DiagnosticCode::SettingNotInFamily => "E0106",
             DiagnosticCode::UnknownPlan => "E0107",
             DiagnosticCode::UnknownValue => "E0108",
+            DiagnosticCode::NotAllowedInLibrary => "E0109",
             DiagnosticCode::TypeMismatch => "E0201",
             DiagnosticCode::WrongCodeKind => "E0202",
             DiagnosticCode::MalformedCode => "E0301",
@@ -102,7 +141,7 @@ impl DiagnosticCode {
             DiagnosticCode::InvertedDates => "E0303",
             DiagnosticCode::OverlappingVersions => "E0401",
             DiagnosticCode::DuplicateDefinition => "E0402",
-            DiagnosticCode::ExtendsCycle => "E0403",
+            DiagnosticCode::Cycle => "E0403",
             DiagnosticCode::MissingFile => "E0404",
             DiagnosticCode::BadTableRow => "E0405",
             DiagnosticCode::NeverFires => "E0501",
@@ -135,6 +174,7 @@ impl DiagnosticCode {
             DiagnosticCode::SettingNotInFamily => "setting-not-in-family",
             DiagnosticCode::UnknownPlan => "unknown-plan",
             DiagnosticCode::UnknownValue => "unknown-value",
+            DiagnosticCode::NotAllowedInLibrary => "not-allowed-in-library",
             DiagnosticCode::TypeMismatch => "type-mismatch",
             DiagnosticCode::WrongCodeKind => "wrong-code-kind",
             DiagnosticCode::MalformedCode => "malformed-code",
@@ -142,7 +182,7 @@ impl DiagnosticCode {
             DiagnosticCode::InvertedDates => "inverted-dates",
             DiagnosticCode::OverlappingVersions => "overlapping-versions",
             DiagnosticCode::DuplicateDefinition => "duplicate-definition",
-            DiagnosticCode::ExtendsCycle => "extends-cycle",
+            DiagnosticCode::Cycle => "cycle",
             DiagnosticCode::MissingFile => "missing-file",
             DiagnosticCode::BadTableRow => "bad-table-row",
             DiagnosticCode::NeverFires => "never-fires",
@@ -163,39 +203,74 @@ impl DiagnosticCode {
     pub fn summary(self) -> &'static str {
         match self {
             DiagnosticCode::SyntaxError => "the text does not follow the language's grammar",
-            DiagnosticCode::NestingTooDeep => "brackets or parentheses are nested deeper than ppl allows",
+            DiagnosticCode::NestingTooDeep => {
+                "brackets or parentheses are nested deeper than ppl allows"
+            }
             DiagnosticCode::InvalidDate => "a date that does not exist on the calendar",
             DiagnosticCode::NumberTooLarge => "a number larger than any policy needs",
             DiagnosticCode::BadTemplate => "a message with an unbalanced `{` or `}`",
             DiagnosticCode::UnknownField => "a claim field the claim contract does not have",
             DiagnosticCode::UnknownName => "a code set, constant or table that is not defined",
-            DiagnosticCode::UnknownRule => "`override` or `remove` names a rule the parent policy does not have",
-            DiagnosticCode::UnknownPolicy => "`extends` or `include` names a policy or library that cannot be found",
+            DiagnosticCode::UnknownRule => {
+                "`override` or `remove` names a rule the parent policy does not have"
+            }
+            DiagnosticCode::UnknownPolicy => {
+                "`extends` or `include` names a policy or library that cannot be found"
+            }
             DiagnosticCode::UnknownSetting => "a setting the language does not have",
-            DiagnosticCode::SettingNotInFamily => "a setting that does not belong in this family of rule",
+            DiagnosticCode::SettingNotInFamily => {
+                "a setting that does not belong in this family of rule"
+            }
             DiagnosticCode::UnknownPlan => "a rule names a plan the policy does not declare",
-            DiagnosticCode::UnknownValue => "a word that is not one of the values a setting accepts",
-            DiagnosticCode::TypeMismatch => "values of different kinds mixed up (minutes with units, dollars with dates)",
-            DiagnosticCode::WrongCodeKind => "a code set of one kind used where another is expected",
-            DiagnosticCode::MalformedCode => "a CPT/HCPCS, ICD-10-CM, modifier or place-of-service code that is not well formed",
-            DiagnosticCode::BadRange => "a code range whose ends do not match, are reversed, or span too many codes",
+            DiagnosticCode::UnknownValue => {
+                "a word that is not one of the values a setting accepts"
+            }
+            DiagnosticCode::NotAllowedInLibrary => {
+                "a library holds only code sets, constants, tables and includes"
+            }
+            DiagnosticCode::TypeMismatch => {
+                "values of different kinds mixed up (minutes with units, dollars with dates)"
+            }
+            DiagnosticCode::WrongCodeKind => {
+                "a code set of one kind used where another is expected"
+            }
+            DiagnosticCode::MalformedCode => {
+                "a CPT/HCPCS, ICD-10-CM, modifier or place-of-service code that is not well formed"
+            }
+            DiagnosticCode::BadRange => {
+                "a code range whose ends do not match, are reversed, or span too many codes"
+            }
             DiagnosticCode::InvertedDates => "a `through` date before its `from` date",
-            DiagnosticCode::OverlappingVersions => "two versions of one rule, constant, code set or table in force on the same day",
-            DiagnosticCode::DuplicateDefinition => "the same id defined twice, or an inherited rule redefined without `override`",
-            DiagnosticCode::ExtendsCycle => "policies that extend each other in a circle",
+            DiagnosticCode::OverlappingVersions => {
+                "two versions of one rule, constant, code set or table in force on the same day"
+            }
+            DiagnosticCode::DuplicateDefinition => {
+                "the same id defined twice, or an inherited rule redefined without `override`"
+            }
+            DiagnosticCode::Cycle => {
+                "policies that extend each other, or code sets defined by each other, in a circle"
+            }
             DiagnosticCode::MissingFile => "a data file that cannot be found or read",
             DiagnosticCode::BadTableRow => "a row of a data table that cannot be read",
             DiagnosticCode::NeverFires => "a rule that can never fire",
             DiagnosticCode::MissingSetting => "a rule without a setting its family needs",
-            DiagnosticCode::ConflictingSettings => "settings that cannot stand together in one rule",
+            DiagnosticCode::ConflictingSettings => {
+                "settings that cannot stand together in one rule"
+            }
             DiagnosticCode::DuplicateSetting => "the same setting written twice in one rule",
             DiagnosticCode::InvalidFix => "a fix that this rule cannot apply",
             DiagnosticCode::Internal => "an internal error in ppl",
             DiagnosticCode::MissingCitation => "a rule that does not cite its public source",
             DiagnosticCode::UnusedDefinition => "a code set, constant or table that nothing uses",
-            DiagnosticCode::GapBetweenVersions => "versions of a rule or constant that leave days with no version in force",
-            DiagnosticCode::InfoWithDenialCode => "an `info` or `warn` rule that names a denial code",
-            DiagnosticCode::NoMessagePlaceholders => "a message that names none of the claim's own values",
+            DiagnosticCode::GapBetweenVersions => {
+                "versions of a rule or constant that leave days with no version in force"
+            }
+            DiagnosticCode::InfoWithDenialCode => {
+                "an `info` or `warn` rule that names a denial code"
+            }
+            DiagnosticCode::NoMessagePlaceholders => {
+                "a message that names none of the claim's own values"
+            }
         }
     }
 
@@ -215,6 +290,7 @@ impl DiagnosticCode {
             DiagnosticCode::SettingNotInFamily => include_str!("../../docs/diagnostics/E0106.md"),
             DiagnosticCode::UnknownPlan => include_str!("../../docs/diagnostics/E0107.md"),
             DiagnosticCode::UnknownValue => include_str!("../../docs/diagnostics/E0108.md"),
+            DiagnosticCode::NotAllowedInLibrary => include_str!("../../docs/diagnostics/E0109.md"),
             DiagnosticCode::TypeMismatch => include_str!("../../docs/diagnostics/E0201.md"),
             DiagnosticCode::WrongCodeKind => include_str!("../../docs/diagnostics/E0202.md"),
             DiagnosticCode::MalformedCode => include_str!("../../docs/diagnostics/E0301.md"),
@@ -222,7 +298,7 @@ impl DiagnosticCode {
             DiagnosticCode::InvertedDates => include_str!("../../docs/diagnostics/E0303.md"),
             DiagnosticCode::OverlappingVersions => include_str!("../../docs/diagnostics/E0401.md"),
             DiagnosticCode::DuplicateDefinition => include_str!("../../docs/diagnostics/E0402.md"),
-            DiagnosticCode::ExtendsCycle => include_str!("../../docs/diagnostics/E0403.md"),
+            DiagnosticCode::Cycle => include_str!("../../docs/diagnostics/E0403.md"),
             DiagnosticCode::MissingFile => include_str!("../../docs/diagnostics/E0404.md"),
             DiagnosticCode::BadTableRow => include_str!("../../docs/diagnostics/E0405.md"),
             DiagnosticCode::NeverFires => include_str!("../../docs/diagnostics/E0501.md"),
@@ -235,7 +311,9 @@ impl DiagnosticCode {
             DiagnosticCode::UnusedDefinition => include_str!("../../docs/diagnostics/W0002.md"),
             DiagnosticCode::GapBetweenVersions => include_str!("../../docs/diagnostics/W0003.md"),
             DiagnosticCode::InfoWithDenialCode => include_str!("../../docs/diagnostics/W0004.md"),
-            DiagnosticCode::NoMessagePlaceholders => include_str!("../../docs/diagnostics/W0005.md"),
+            DiagnosticCode::NoMessagePlaceholders => {
+                include_str!("../../docs/diagnostics/W0005.md")
+            }
         }
     }
 

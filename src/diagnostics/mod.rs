@@ -102,7 +102,9 @@ impl Diagnostic {
                 span.end,
                 self.code.id(),
             ),
-            Location::Data { path, line, .. } => (path.display().to_string(), *line, 0, self.code.id()),
+            Location::Data { path, line, .. } => {
+                (path.display().to_string(), *line, 0, self.code.id())
+            }
             Location::Path(path) => (path.display().to_string(), 0, 0, self.code.id()),
         }
     }

@@ -13,7 +13,12 @@ pub const JSON_FORMAT_VERSION: u32 = 1;
 
 /// Renders with miette's graphical handler. `color` off and a fixed `width`
 /// give stable text for tests.
-pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool, width: usize) -> String {
+pub fn render_human(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    color: bool,
+    width: usize,
+) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -24,9 +29,16 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool
         .with_links(false);
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let view = View { diagnostic, sources };
+        let view = View {
+            diagnostic,
+            sources,
+        };
         if handler.render_report(&mut out, &view).is_err() {
-            out.push_str(&format!("{}: {}\n", diagnostic.code.id(), diagnostic.message));
+            out.push_str(&format!(
+                "{}: {}\n",
+                diagnostic.code.id(),
+                diagnostic.message
+            ));
         }
         out.push('\n');
     }
@@ -49,7 +61,12 @@ impl fmt::Display for View<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.diagnostic.location {
             Location::Data { path, line, column } => {
-                write!(f, "{}:{line}:{column}: {}", path.display(), self.diagnostic.message)
+                write!(
+                    f,
+                    "{}:{line}:{column}: {}",
+                    path.display(),
+                    self.diagnostic.message
+                )
             }
             Location::Path(path) => write!(f, "{}: {}", path.display(), self.diagnostic.message),
             Location::Source { .. } => f.write_str(&self.diagnostic.message),
@@ -80,7 +97,10 @@ impl miette::Diagnostic for View<'_> {
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
         match self.diagnostic.location {
-            Location::Source { file, .. } => self.sources.named(file).map(|named| named as &dyn SourceCode),
+            Location::Source { file, .. } => self
+                .sources
+                .named(file)
+                .map(|named| named as &dyn SourceCode),
             _ => None,
         }
     }
@@ -89,15 +109,20 @@ impl miette::Diagnostic for View<'_> {
         let Location::Source { file, span } = self.diagnostic.location else {
             return None;
         };
-        let mut labels = vec![LabeledSpan::new_primary_with_span(self.diagnostic.label.clone(), span)];
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            self.diagnostic.label.clone(),
+            span,
+        )];
         for related in &self.diagnostic.related {
             if related.file == file {
-                labels.push(LabeledSpan::new_with_span(Some(related.message.clone()), related.span));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(related.message.clone()),
+                    related.span,
+                ));
             }
         }
         Some(Box::new(labels.into_iter()))
     }
-
 }
 
 /// `ppl check --format json`: versioned, with byte offsets and 1-based line/column.
@@ -146,7 +171,11 @@ pub struct JsonRelated {
     pub message: String,
 }
 
-fn json_span(sources: &SourceMap, file: crate::source::FileId, span: crate::syntax::Span) -> JsonSpan {
+fn json_span(
+    sources: &SourceMap,
+    file: crate::source::FileId,
+    span: crate::syntax::Span,
+) -> JsonSpan {
     let (line, column) = sources.line_column(file, span.start);
     let (end_line, end_column) = sources.line_column(file, span.end);
     JsonSpan {
@@ -208,8 +237,14 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap, files: usize
         diagnostics: items,
         summary: JsonSummary {
             files,
-            errors: diagnostics.iter().filter(|d| d.level == Level::Error).count(),
-            warnings: diagnostics.iter().filter(|d| d.level == Level::Warning).count(),
+            errors: diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Error)
+                .count(),
+            warnings: diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Warning)
+                .count(),
         },
     }
 }

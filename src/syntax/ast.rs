@@ -7,7 +7,7 @@
 use crate::Date;
 
 /// A byte range in one source file.
-#[derive(Clone, Copy, Debug, Default, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, Eq)]
 pub struct Span {
     pub start: usize,
     pub end: usize,
@@ -115,7 +115,10 @@ impl Effective {
     /// Whether the dates are in force on `date`.
     pub fn contains(&self, date: Date) -> bool {
         self.from.as_ref().is_none_or(|from| from.value <= date)
-            && self.through.as_ref().is_none_or(|through| date <= through.value)
+            && self
+                .through
+                .as_ref()
+                .is_none_or(|through| date <= through.value)
     }
 
     /// Whether two date ranges share at least one day.
@@ -175,7 +178,10 @@ pub enum SetOp {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SetTerm {
-    Literal { elements: Vec<SetElement>, span: Span },
+    Literal {
+        elements: Vec<SetElement>,
+        span: Span,
+    },
     Name(Text),
 }
 
@@ -495,7 +501,10 @@ pub enum Fix {
     /// Without a modifier, the family supplies the expected one.
     AddModifier(Option<Text>),
     RemoveModifier(Text),
-    ReplaceModifier { from: Text, to: Text },
+    ReplaceModifier {
+        from: Text,
+        to: Text,
+    },
     SetUnits,
 }
 
@@ -596,7 +605,9 @@ impl SettingKind {
             SettingKind::AudioOnly(_) => "audio_only",
             SettingKind::Window(_) => "window",
             SettingKind::MustHave(_) => "must_have",
-            SettingKind::PlanOfCareCertifiedWithin(_) | SettingKind::PlanOfCareCurrent => "plan_of_care",
+            SettingKind::PlanOfCareCertifiedWithin(_) | SettingKind::PlanOfCareCurrent => {
+                "plan_of_care"
+            }
             SettingKind::ProgressReportWithin(_) => "progress_report",
             SettingKind::DisciplineModifiers(_) => "discipline_modifiers",
             SettingKind::AssistantModifiers(_) => "assistant_modifiers",

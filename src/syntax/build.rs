@@ -45,7 +45,12 @@ impl Builder {
         );
     }
 
-    fn next<'i>(&mut self, pairs: &mut Pairs<'i, Rule>, parent: Span, what: &str) -> Built<Pair<'i, Rule>> {
+    fn next<'i>(
+        &mut self,
+        pairs: &mut Pairs<'i, Rule>,
+        parent: Span,
+        what: &str,
+    ) -> Built<Pair<'i, Rule>> {
         match pairs.next() {
             Some(pair) => Ok(pair),
             None => {
@@ -56,7 +61,12 @@ impl Builder {
     }
 
     /// The next pair, skipping keyword tokens (they carry no information).
-    fn next_value<'i>(&mut self, pairs: &mut Pairs<'i, Rule>, parent: Span, what: &str) -> Built<Pair<'i, Rule>> {
+    fn next_value<'i>(
+        &mut self,
+        pairs: &mut Pairs<'i, Rule>,
+        parent: Span,
+        what: &str,
+    ) -> Built<Pair<'i, Rule>> {
         loop {
             let pair = self.next(pairs, parent, what)?;
             if !is_keyword(pair.as_rule()) {
@@ -92,11 +102,13 @@ impl Builder {
         let mut parts = inner.into_inner();
         let id = self.next_value(&mut parts, span, "a policy id")?;
         let id = self.text(&id);
-        let name = match parts.next() {
-            Some(name) => Some(self.string(name)),
-            None => None,
-        };
-        Ok(Header { kind, id, name, span })
+        let name = parts.next().map(|name| self.string(name));
+        Ok(Header {
+            kind,
+            id,
+            name,
+            span,
+        })
     }
 
     fn item(&mut self, pair: Pair<'_, Rule>) -> Built<Item> {
@@ -269,7 +281,9 @@ impl Builder {
             let mut effective = Effective::default();
             for rest in [take(self, ""), take(self, "")] {
                 match rest {
-                    Ok(pair) if pair.as_rule() == Rule::integer => adjudication = Some(self.integer(&pair)?),
+                    Ok(pair) if pair.as_rule() == Rule::integer => {
+                        adjudication = Some(self.integer(&pair)?)
+                    }
                     Ok(pair) => effective = self.effective(pair),
                     Err(()) => {
                         self.diagnostics.pop();
@@ -391,7 +405,9 @@ impl Builder {
                 None => return Err(()),
             },
             Rule::string => Literal::Text(self.string(inner).value),
-            Rule::boolean => Literal::Flag(inner.into_inner().next().map(|p| p.as_rule()) == Some(Rule::kw_true)),
+            Rule::boolean => {
+                Literal::Flag(inner.into_inner().next().map(|p| p.as_rule()) == Some(Rule::kw_true))
+            }
             _ => {
                 self.internal(span, "this value");
                 return Err(());
@@ -552,8 +568,12 @@ impl Builder {
             Rule::codes_setting => SettingKind::Codes(self.setting_set(parts, span)?),
             Rule::places_setting => SettingKind::Places(self.setting_set(parts, span)?),
             Rule::bypass_setting => SettingKind::Bypass(self.setting_set(parts, span)?),
-            Rule::modifiers_required_setting => SettingKind::ModifiersRequired(self.setting_set(parts, span)?),
-            Rule::modifiers_accepted_setting => SettingKind::ModifiersAccepted(self.setting_set(parts, span)?),
+            Rule::modifiers_required_setting => {
+                SettingKind::ModifiersRequired(self.setting_set(parts, span)?)
+            }
+            Rule::modifiers_accepted_setting => {
+                SettingKind::ModifiersAccepted(self.setting_set(parts, span)?)
+            }
             Rule::supported_by_setting => SettingKind::SupportedBy(self.setting_set(parts, span)?),
             Rule::excluded_by_setting => SettingKind::ExcludedBy(self.setting_set(parts, span)?),
             Rule::plans_setting => SettingKind::Plans(self.setting_words(parts, span)?),
@@ -607,7 +627,10 @@ impl Builder {
                         Some(weeks) => Some(self.integer(&weeks)?),
                         None => None,
                     };
-                    SettingKind::Required(Requirement::AfterVisits { visits, within_weeks })
+                    SettingKind::Required(Requirement::AfterVisits {
+                        visits,
+                        within_weeks,
+                    })
                 }
             }
             Rule::audio_only_setting => {
@@ -633,7 +656,8 @@ impl Builder {
                 if value.as_rule() == Rule::kw_current {
                     SettingKind::PlanOfCareCurrent
                 } else {
-                    let literal = self.next_value(&mut value.into_inner(), span, "a number of days")?;
+                    let literal =
+                        self.next_value(&mut value.into_inner(), span, "a number of days")?;
                     SettingKind::PlanOfCareCertifiedWithin(self.literal(literal)?)
                 }
             }
@@ -704,15 +728,16 @@ impl Builder {
             match byte {
                 b'{' if bytes.get(at + 1) == Some(&b'{') => at += 2,
                 b'}' if bytes.get(at + 1) == Some(&b'}') => at += 2,
-                b'{' => match raw.get(at + 1..).and_then(|rest| rest.find('}')) {
-                    Some(length) => {
-                        let name = raw.get(at + 1..at + 1 + length).unwrap_or_default();
-                        let name_span = Span::new(base + at + 1, base + at + 1 + length);
-                        placeholders.push(Spanned::new(name.trim().to_owned(), name_span));
-                        at += length + 2;
-                    }
-                    None => {
-                        self.diagnostics.push(
+                b'{' => {
+                    match raw.get(at + 1..).and_then(|rest| rest.find('}')) {
+                        Some(length) => {
+                            let name = raw.get(at + 1..at + 1 + length).unwrap_or_default();
+                            let name_span = Span::new(base + at + 1, base + at + 1 + length);
+                            placeholders.push(Spanned::new(name.trim().to_owned(), name_span));
+                            at += length + 2;
+                        }
+                        None => {
+                            self.diagnostics.push(
                             Diagnostic::new(
                                 DiagnosticCode::BadTemplate,
                                 self.file,
@@ -722,9 +747,10 @@ impl Builder {
                             .with_label("opened here")
                             .with_help("close the placeholder with `}`, or write `{{` for a literal brace"),
                         );
-                        break;
+                            break;
+                        }
                     }
-                },
+                }
                 b'}' => {
                     self.diagnostics.push(
                         Diagnostic::new(
@@ -864,7 +890,11 @@ impl Builder {
                     Some(filter) => Some(Box::new(self.expr(filter)?)),
                     None => None,
                 };
-                ExprKind::Aggregate { function, path, filter }
+                ExprKind::Aggregate {
+                    function,
+                    path,
+                    filter,
+                }
             }
             Rule::present => {
                 let path = self.next_value(&mut parts, span, "a claim field")?;

@@ -60,7 +60,9 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
                     items.extend(chunk_items);
                 }
             }
-            Err(error) => builder.diagnostics.push(syntax_error(&error, source, file, chunk.start)),
+            Err(error) => builder
+                .diagnostics
+                .push(syntax_error(&error, source, file, chunk.start)),
         }
     }
     let file = header.map(|header| PolicyFile { header, items });
@@ -72,7 +74,8 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
 
 /// Words that start a top-level item.
 const ITEM_KEYWORDS: &[&str] = &[
-    "payer", "library", "extends", "include", "plan", "codeset", "const", "table", "rule", "override", "remove",
+    "payer", "library", "extends", "include", "plan", "codeset", "const", "table", "rule",
+    "override", "remove",
 ];
 
 /// Byte ranges of the file's chunks: the header chunk first, then one chunk per
@@ -169,7 +172,9 @@ fn check_nesting(source: &str, file: FileId, offset: usize) -> Option<Diagnostic
                             format!("brackets are nested more than {MAX_NESTING} deep"),
                         )
                         .with_label("too deep")
-                        .with_help("split the condition into named code sets or simpler conditions"),
+                        .with_help(
+                            "split the condition into named code sets or simpler conditions",
+                        ),
                     );
                 }
             }
@@ -181,7 +186,12 @@ fn check_nesting(source: &str, file: FileId, offset: usize) -> Option<Diagnostic
 }
 
 /// Rewrites pest's error into words: what was found, what was expected.
-fn syntax_error(error: &pest::error::Error<Rule>, source: &str, file: FileId, offset: usize) -> Diagnostic {
+fn syntax_error(
+    error: &pest::error::Error<Rule>,
+    source: &str,
+    file: FileId,
+    offset: usize,
+) -> Diagnostic {
     let at = match error.location {
         InputLocation::Pos(at) => at,
         InputLocation::Span((start, _)) => start,
@@ -235,8 +245,12 @@ fn expected_words(positives: &[Rule]) -> String {
         if words.contains(&"a setting") {
             return "a setting (such as `codes`, `message` or `cite`) or `}`".to_owned();
         }
-        if words.iter().any(|w| w.contains("rule`") || w.contains("definition")) {
-            return "a top-level item (`rule`, `codeset`, `const`, `table`, `include` …)".to_owned();
+        if words
+            .iter()
+            .any(|w| w.contains("rule`") || w.contains("definition"))
+        {
+            return "a top-level item (`rule`, `codeset`, `const`, `table`, `include` …)"
+                .to_owned();
         }
         words.truncate(5);
         return format!("{}, …", words.join(", "));
@@ -280,7 +294,10 @@ mod tests {
         let ranges = chunks(text);
         assert_eq!(ranges.len(), 3);
         let second = ranges.get(1).and_then(|r| text.get(r.clone()));
-        assert_eq!(second, Some("# about timed\ncodeset timed: procedure = [97110]\n"));
+        assert_eq!(
+            second,
+            Some("# about timed\ncodeset timed: procedure = [97110]\n")
+        );
     }
 
     #[test]

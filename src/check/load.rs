@@ -1,0 +1,142 @@
+//! Reading policy files: the paths a user names, and the policies and
+//! libraries they `extend` or `include` by id.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::Diagnostic;
+use crate::source::{FileId, SourceMap};
+use crate::syntax::{self, ItemKind, PolicyFile};
+
+/// A path on the command line that could not be read at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read `{path}`: {reason}")]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// One parsed policy file.
+pub struct LoadedFile {
+    pub id: FileId,
+    pub path: PathBuf,
+    /// `None` when the file's header could not be parsed.
+    pub ast: Option<PolicyFile>,
+    /// Named on the command line (or found in a named folder), not only reached by id.
+    pub named: bool,
+}
+
+/// Every policy file of one run.
+#[derive(Default)]
+pub struct Workspace {
+    pub sources: SourceMap,
+    pub files: Vec<LoadedFile>,
+    /// Policy id → index into `files` (the first file that declares it).
+    pub by_policy_id: BTreeMap<String, usize>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Workspace {
+    /// Reads the `.ppl` files at `paths` (folders are searched recursively, in
+    /// name order, so every run sees the same files in the same order).
+    pub fn load(paths: &[PathBuf]) -> Result<Self, LoadError> {
+        let mut workspace = Workspace::default();
+        let mut found = Vec::new();
+        for path in paths {
+            collect(path, &mut found)?;
+        }
+        found.sort();
+        found.dedup();
+        for path in found {
+            let text = std::fs::read_to_string(&path).map_err(|error| LoadError {
+                path: path.clone(),
+                reason: error.to_string(),
+            })?;
+            workspace.add(path, text, true);
+        }
+        Ok(workspace)
+    }
+
+    /// Adds one policy text (used by `load`, by tests and by the fuzz target).
+    pub fn add(&mut self, path: PathBuf, text: String, named: bool) -> usize {
+        let id = self.sources.add(path.clone(), text);
+        let parsed = syntax::parse(self.sources.text(id), id);
+        self.diagnostics.extend(parsed.diagnostics);
+        let index = self.files.len();
+        if let Some(ast) = &parsed.file {
+            self.by_policy_id
+                .entry(ast.header.id.value.clone())
+                .or_insert(index);
+        }
+        self.files.push(LoadedFile {
+            id,
+            path,
+            ast: parsed.file,
+            named,
+        });
+        index
+    }
+
+    /// Finds the policy `id`: among the files read, else as `ID.ppl` next to
+    /// `from` or in its `lib/` folder (read and parsed on first use).
+    pub fn find(&mut self, id: &str, from: &Path) -> Option<usize> {
+        if let Some(&index) = self.by_policy_id.get(id) {
+            return Some(index);
+        }
+        let folder = from.parent().unwrap_or(Path::new("."));
+        let file_name = format!("{id}.ppl");
+        for candidate in [folder.join(&file_name), folder.join("lib").join(&file_name)] {
+            if self.files.iter().any(|file| file.path == candidate) {
+                continue;
+            }
+            if let Ok(text) = std::fs::read_to_string(&candidate) {
+                let index = self.add(candidate, text, false);
+                if self.by_policy_id.get(id) == Some(&index) {
+                    return Some(index);
+                }
+            }
+        }
+        None
+    }
+
+    /// The ids a policy file names with `extends` and `include`.
+    pub fn dependencies(&self, index: usize) -> Vec<String> {
+        let Some(ast) = self.files.get(index).and_then(|file| file.ast.as_ref()) else {
+            return Vec::new();
+        };
+        ast.items
+            .iter()
+            .filter_map(|item| match &item.kind {
+                ItemKind::Extends(id) | ItemKind::Include(id) => Some(id.value.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn collect(path: &Path, found: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let metadata = std::fs::metadata(path).map_err(|error| LoadError {
+        path: path.to_owned(),
+        reason: error.to_string(),
+    })?;
+    if metadata.is_file() {
+        found.push(path.to_owned());
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(path).map_err(|error| LoadError {
+        path: path.to_owned(),
+        reason: error.to_string(),
+    })?;
+    let mut children: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .collect();
+    children.sort();
+    for child in children {
+        if child.is_dir() {
+            collect(&child, found)?;
+        } else if child.extension().is_some_and(|ext| ext == "ppl") {
+            found.push(child);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! The commands: `ppl check`, `ppl fmt`, `ppl explain`.
+//!
+//! Exit codes: 0 clean, 1 problems found, 2 could not run.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::check;
+use crate::diagnostics::{self, DiagnosticCode};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ppl",
+    version,
+    about = "A declarative payer-policy engine for outpatient therapy claims"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check policy files and report every problem, with where and how to fix it.
+    Check {
+        /// Policy files or folders (searched for `.ppl` files). Default: `policies`.
+        paths: Vec<PathBuf>,
+        /// `human` (miette's report) or `json` (versioned, with byte offsets and line/column).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Treat warnings as errors (exit 1), for CI.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Rewrite policy files in the one canonical layout (comments are kept).
+    Fmt {
+        /// Policy files or folders. Default: `policies`.
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that are not formatted and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Explain a diagnostic code (`ppl explain E0101`).
+    Explain {
+        /// The code (`E0101`) or its name (`unknown-field`).
+        code: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Check {
+            paths,
+            format,
+            deny_warnings,
+        } => check_command(paths, format, deny_warnings),
+        Command::Fmt { paths, check } => fmt_command(paths, check),
+        Command::Explain { code } => explain_command(&code),
+    }
+}
+
+fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("policies")]
+    } else {
+        paths
+    }
+}
+
+/// Colour only for a terminal, and never when `NO_COLOR` is set.
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn could_not_run(message: impl std::fmt::Display) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "error: {message}");
+    ExitCode::from(2)
+}
+
+fn check_command(paths: Vec<PathBuf>, format: Format, deny_warnings: bool) -> ExitCode {
+    let checked = match check::check_paths(&default_paths(paths)) {
+        Ok(checked) => checked,
+        Err(error) => return could_not_run(error),
+    };
+    let files = checked.workspace.files.len();
+    let diagnostics = &checked.diagnostics;
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let mut out = std::io::stdout().lock();
+    let written = match format {
+        Format::Human => {
+            let width = if use_color() { 100 } else { 80 };
+            let rendered = diagnostics::render_human(
+                diagnostics,
+                &checked.workspace.sources,
+                use_color(),
+                width,
+            );
+            write!(out, "{rendered}").and_then(|()| {
+                writeln!(
+                    out,
+                    "checked {files} file{}: {errors} error{}, {warnings} warning{}",
+                    plural(files),
+                    plural(errors),
+                    plural(warnings)
+                )
+            })
+        }
+        Format::Json => {
+            let report = diagnostics::render_json(diagnostics, &checked.workspace.sources, files);
+            serde_json::to_writer_pretty(&mut out, &report)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(out))
+        }
+    };
+    if written.is_err() {
+        return ExitCode::from(2);
+    }
+    if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn fmt_command(paths: Vec<PathBuf>, check_only: bool) -> ExitCode {
+    let workspace = match check::Workspace::load(&default_paths(paths)) {
+        Ok(workspace) => workspace,
+        Err(error) => return could_not_run(error),
+    };
+    let mut unformatted = Vec::new();
+    let mut failed = false;
+    for file in &workspace.files {
+        let text = workspace.sources.text(file.id);
+        match crate::format::format(text) {
+            Ok(formatted) if formatted == text => {}
+            Ok(formatted) => {
+                if check_only {
+                    unformatted.push(file.path.clone());
+                } else if let Err(error) = std::fs::write(&file.path, formatted) {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "error: cannot write `{}`: {error}",
+                        file.path.display()
+                    );
+                    failed = true;
+                }
+            }
+            Err(error) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "error: `{}` was not formatted: {error} (run `ppl check` to see why)",
+                    file.path.display()
+                );
+                failed = true;
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    for path in &unformatted {
+        let _ = writeln!(out, "not formatted: {}", path.display());
+    }
+    if failed {
+        ExitCode::from(2)
+    } else if !unformatted.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn explain_command(code: &str) -> ExitCode {
+    match DiagnosticCode::lookup(code) {
+        Some(code) => {
+            let _ = write!(std::io::stdout(), "{}", code.page());
+            ExitCode::SUCCESS
+        }
+        None => {
+            let known = DiagnosticCode::ALL.iter().map(|code| code.id());
+            let hint = diagnostics::did_you_mean(&code.to_ascii_uppercase(), known)
+                .map(|hint| format!("; {hint}"))
+                .unwrap_or_default();
+            could_not_run(format!("`{code}` is not a ppl diagnostic code{hint} (codes are listed in docs/diagnostics/)"))
+        }
+    }
+}
