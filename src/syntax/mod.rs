@@ -204,9 +204,12 @@ fn syntax_error(
         ErrorVariant::CustomError { message } => message.clone(),
     };
     let message = format!("expected {expected}, found {}", found.0);
+    let token = found.0.trim_matches('`');
+    let help = crate::diagnostics::did_you_mean(token, backticked(&expected))
+        .unwrap_or_else(|| syntax_help(&expected, source, at));
     Diagnostic::new(DiagnosticCode::SyntaxError, file, span, message)
         .with_label(format!("expected {expected}"))
-        .with_help(syntax_help(&expected, source, at))
+        .with_help(help)
 }
 
 /// What stands at the error position, in words, and how many bytes to underline.
@@ -242,7 +245,7 @@ fn expected_words(positives: &[Rule]) -> String {
     }
     // Many alternatives at once (every setting, every item) read better as one phrase.
     if words.len() > 5 {
-        if words.contains(&"a setting") {
+        if words.contains(&"a setting") || words.contains(&"`message`") {
             return "a setting (such as `codes`, `message` or `cite`) or `}`".to_owned();
         }
         if words
@@ -262,10 +265,18 @@ fn expected_words(positives: &[Rule]) -> String {
     }
 }
 
+/// The words in backticks of an "expected" phrase, for "did you mean".
+fn backticked(phrase: &str) -> Vec<&str> {
+    phrase.split('`').skip(1).step_by(2).collect()
+}
+
 fn syntax_help(expected: &str, source: &str, at: usize) -> String {
     let before = source.get(..at).unwrap_or_default();
     if expected.contains("text in double quotes") {
         return "write text in double quotes, on one line: `\"...\"`".to_owned();
+    }
+    if expected.contains("a code or a range") {
+        return "a code list is closed with `]`; codes are separated by spaces".to_owned();
     }
     if expected.contains("a date") {
         return "dates are written YYYY-MM-DD, for example `from 2026-01-01`".to_owned();

@@ -1,0 +1,777 @@
+//! Stage 3: checked policies → the compiled form the evaluator runs.
+//!
+//! Per payer: every version of every rule (after `extends`, `override` and
+//! `remove`), with its code sets evaluated into hash sets for each span of
+//! dates in which the sets do not change, and an index from procedure code to
+//! the rules that can apply to it, so evaluating a line never scans every rule.
+//! Code pairs are looked up in O(1) in the PTP tables; codes are packed `u32`s.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::check::{Checked, DefRef, LoadedTable, Namespace};
+use crate::codes::{Modifier, ProcedureCode};
+use crate::codeset::{self, Resolved, SetValue};
+use crate::syntax::*;
+use crate::tables::{MueTable, PtpTable};
+use crate::Date;
+
+/// An inclusive date range, either end open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct DateRange {
+    pub from: Option<Date>,
+    pub through: Option<Date>,
+}
+
+impl DateRange {
+    pub fn contains(&self, date: Date) -> bool {
+        self.from.is_none_or(|from| from <= date)
+            && self.through.is_none_or(|through| date <= through)
+    }
+
+    fn of(effective: &Effective) -> Self {
+        Self {
+            from: effective.from.as_ref().map(|d| d.value),
+            through: effective.through.as_ref().map(|d| d.value),
+        }
+    }
+
+    fn intersect(self, other: DateRange) -> Option<DateRange> {
+        let from = match (self.from, other.from) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let through = match (self.through, other.through) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (from, through) {
+            (Some(from), Some(through)) if through < from => None,
+            _ => Some(DateRange { from, through }),
+        }
+    }
+}
+
+/// A code set whose members may change with the date of service.
+#[derive(Clone, Debug, Default)]
+pub struct VersionedSet {
+    pub versions: Vec<(DateRange, Arc<SetValue>)>,
+}
+
+impl VersionedSet {
+    /// The set in force on `date`, if any.
+    pub fn on(&self, date: Date) -> Option<&SetValue> {
+        self.versions
+            .iter()
+            .find(|(range, _)| range.contains(date))
+            .map(|(_, set)| set.as_ref())
+    }
+
+    /// Whether procedure `code` is in the set on `date`.
+    pub fn has_procedure(&self, code: ProcedureCode, date: Date) -> bool {
+        matches!(self.on(date), Some(SetValue::Procedure(codes)) if codes.contains(&code))
+    }
+
+    fn procedures(&self) -> BTreeSet<ProcedureCode> {
+        let mut all = BTreeSet::new();
+        for (_, set) in &self.versions {
+            if let SetValue::Procedure(codes) = set.as_ref() {
+                all.extend(codes.iter().copied());
+            }
+        }
+        all
+    }
+}
+
+/// A table whose file may change with the date (quarterly CMS files).
+#[derive(Clone, Debug, Default)]
+pub struct VersionedTable<T> {
+    pub versions: Vec<(DateRange, Arc<T>)>,
+}
+
+impl<T> VersionedTable<T> {
+    pub fn on(&self, date: Date) -> Option<&T> {
+        self.versions
+            .iter()
+            .find(|(range, _)| range.contains(date))
+            .map(|(_, table)| table.as_ref())
+    }
+}
+
+/// Where a rule stands in its policy file (for the report's `policy_span`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyLocation {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One version of one rule, ready to evaluate.
+#[derive(Clone, Debug)]
+pub struct CompiledRule {
+    pub id: String,
+    pub family: Family,
+    pub category: Category,
+    pub severity: Severity,
+    pub effective: DateRange,
+    pub message: Template,
+    pub help: Option<String>,
+    pub carc: Option<String>,
+    pub rarc: Option<String>,
+    pub cite: Option<String>,
+    pub fix: Option<Fix>,
+    pub location: PolicyLocation,
+    /// `None`: the rule is about every line.
+    pub codes: Option<VersionedSet>,
+    pub places: Option<VersionedSet>,
+    /// `None`: every plan.
+    pub plans: Option<Vec<String>>,
+    pub check: RuleCheck,
+}
+
+/// What each family checks, in compiled form.
+#[derive(Clone, Debug)]
+pub enum RuleCheck {
+    Units(UnitsCheck),
+    Pairing {
+        table: VersionedTable<PtpTable>,
+        bypass: BTreeSet<Modifier>,
+    },
+    PriorAuth {
+        required: AuthRequired,
+        verify: Vec<String>,
+    },
+    Telehealth {
+        modifiers_required: Option<VersionedSet>,
+        modifiers_accepted: Option<VersionedSet>,
+        disciplines: Option<Vec<String>>,
+        audio_only_allowed: Option<bool>,
+        windows: Vec<DateRange>,
+    },
+    Documentation(DocumentationCheck),
+    Provider {
+        disciplines: Option<Vec<String>>,
+        roles: Option<Vec<String>>,
+        discipline_modifiers: Vec<(String, Modifier)>,
+        assistant_modifiers: Vec<(String, Modifier)>,
+    },
+    MedicalNecessity {
+        supported_by: Option<VersionedSet>,
+        excluded_by: Option<VersionedSet>,
+    },
+    General {
+        scope: Scope,
+        when: Option<Expr>,
+        require: Expr,
+    },
+}
+
+/// When prior authorization is needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthRequired {
+    Always,
+    AfterVisits {
+        visits: u64,
+        within_weeks: Option<u64>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum UnitsCheck {
+    Method(UnitMethod),
+    DailyCapTable(VersionedTable<MueTable>),
+    DailyCap(u64),
+    VisitCap(u64),
+}
+
+#[derive(Clone, Debug)]
+pub enum DocumentationCheck {
+    MustHave(Vec<String>),
+    CertifiedWithinDays(u64),
+    PlanOfCareCurrent,
+    ProgressReportWithinVisits(u64),
+}
+
+/// A constant's versions.
+#[derive(Clone, Debug, Default)]
+pub struct VersionedConst {
+    pub versions: Vec<(DateRange, Literal)>,
+}
+
+impl VersionedConst {
+    pub fn on(&self, date: Date) -> Option<&Literal> {
+        self.versions
+            .iter()
+            .find(|(range, _)| range.contains(date))
+            .map(|(_, value)| value)
+    }
+}
+
+/// One payer's compiled policy.
+#[derive(Clone, Debug)]
+pub struct CompiledPolicy {
+    pub id: String,
+    pub name: String,
+    pub rules: Vec<CompiledRule>,
+    pub constants: BTreeMap<String, VersionedConst>,
+    /// Procedure code → the rules whose `codes` include it in some version.
+    by_code: FxHashMap<ProcedureCode, Vec<u32>>,
+    /// Rules without `codes`: they may apply to any line.
+    every_line: Vec<u32>,
+}
+
+impl CompiledPolicy {
+    /// The rule versions that apply to a line with `code` on `date`: in force
+    /// on that date, and with `code` in their code set as of that date.
+    pub fn rules_for(
+        &self,
+        code: ProcedureCode,
+        date: Date,
+    ) -> impl Iterator<Item = &CompiledRule> + '_ {
+        let indexed = self
+            .by_code
+            .get(&code)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        indexed
+            .iter()
+            .chain(self.every_line.iter())
+            .filter_map(|&index| self.rules.get(index as usize))
+            .filter(move |rule| {
+                rule.effective.contains(date)
+                    && rule
+                        .codes
+                        .as_ref()
+                        .is_none_or(|codes| codes.has_procedure(code, date))
+            })
+    }
+}
+
+/// Every payer policy of a checked workspace, by payer id.
+#[derive(Clone, Debug, Default)]
+pub struct CompiledPolicies {
+    pub payers: BTreeMap<String, CompiledPolicy>,
+}
+
+/// Compiling needs a workspace without errors.
+#[derive(Debug, thiserror::Error)]
+#[error("the policies have {0} error(s); run `ppl check` to see them")]
+pub struct CompileError(pub usize);
+
+/// Compiles every payer policy (libraries are compiled into the payers that include them).
+pub fn compile(checked: &Checked) -> Result<CompiledPolicies, CompileError> {
+    let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        return Err(CompileError(errors));
+    }
+    let mut payers = BTreeMap::new();
+    for (&index, namespace) in &checked.namespaces {
+        let Some(file) = checked.workspace.files.get(index) else {
+            continue;
+        };
+        let Some(ast) = &file.ast else { continue };
+        if ast.header.kind != HeaderKind::Payer {
+            continue;
+        }
+        let compiler = Compiler {
+            checked,
+            namespace,
+            breakpoints: breakpoints(checked, namespace),
+        };
+        let policy = compiler.policy(&ast.header);
+        payers.insert(policy.id.clone(), policy);
+    }
+    Ok(CompiledPolicies { payers })
+}
+
+/// Days on which some code set changes: sets are evaluated once per span between them.
+fn breakpoints(checked: &Checked, namespace: &Namespace) -> Vec<Date> {
+    let mut days = BTreeSet::new();
+    for defs in namespace.codesets.values() {
+        for def in defs {
+            if let Some(Item {
+                kind: ItemKind::CodeSet(set),
+                ..
+            }) = checked.item(*def)
+            {
+                if let Some(from) = &set.effective.from {
+                    days.insert(from.value);
+                }
+                if let Some(next) = set
+                    .effective
+                    .through
+                    .as_ref()
+                    .and_then(|t| t.value.tomorrow().ok())
+                {
+                    days.insert(next);
+                }
+            }
+        }
+    }
+    days.into_iter().collect()
+}
+
+struct Compiler<'c> {
+    checked: &'c Checked,
+    namespace: &'c Namespace,
+    breakpoints: Vec<Date>,
+}
+
+impl Compiler<'_> {
+    fn policy(&self, header: &Header) -> CompiledPolicy {
+        let mut rules = Vec::new();
+        for defs in self.namespace.rules.values() {
+            for def in defs {
+                if let Some(rule) = self.rule(*def) {
+                    rules.push(rule);
+                }
+            }
+        }
+        let mut by_code: FxHashMap<ProcedureCode, Vec<u32>> = FxHashMap::default();
+        let mut every_line = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            let index = u32::try_from(index).unwrap_or(u32::MAX);
+            match &rule.codes {
+                Some(codes) => {
+                    for code in codes.procedures() {
+                        by_code.entry(code).or_default().push(index);
+                    }
+                }
+                None => every_line.push(index),
+            }
+        }
+        let mut constants = BTreeMap::new();
+        for (name, defs) in &self.namespace.consts {
+            let mut versions = Vec::new();
+            for def in defs {
+                if let Some(Item {
+                    kind: ItemKind::Const(constant),
+                    ..
+                }) = self.checked.item(*def)
+                {
+                    versions.push((
+                        DateRange::of(&constant.effective),
+                        constant.value.value.clone(),
+                    ));
+                }
+            }
+            constants.insert(name.clone(), VersionedConst { versions });
+        }
+        CompiledPolicy {
+            id: header.id.value.clone(),
+            name: header
+                .name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_default(),
+            rules,
+            constants,
+            by_code,
+            every_line,
+        }
+    }
+
+    fn rule(&self, def: DefRef) -> Option<CompiledRule> {
+        let Some(Item {
+            kind: ItemKind::Rule(rule),
+            ..
+        }) = self.checked.item(def)
+        else {
+            return None;
+        };
+        let file = self.checked.workspace.files.get(def.file)?;
+        let effective = DateRange::of(&rule.effective);
+        let (line, column) = self
+            .checked
+            .workspace
+            .sources
+            .line_column(file.id, rule.span.start);
+        let mut compiled = CompiledRule {
+            id: rule.id.value.clone(),
+            family: rule.family.value,
+            category: rule.family.value.default_category(),
+            severity: Severity::Deny,
+            effective,
+            message: Template {
+                text: String::new(),
+                placeholders: Vec::new(),
+            },
+            help: None,
+            carc: None,
+            rarc: None,
+            cite: None,
+            fix: None,
+            location: PolicyLocation {
+                file: file.path.clone(),
+                line,
+                column,
+            },
+            codes: None,
+            places: None,
+            plans: None,
+            check: RuleCheck::General {
+                scope: Scope::Line,
+                when: None,
+                require: Expr {
+                    kind: ExprKind::Literal(Literal::Flag(true)),
+                    span: Span::default(),
+                },
+            },
+        };
+        let set = |expr: &SetExpr, kind: CodeKind| self.versioned_set(expr, kind, effective);
+        let words = |list: &[Text]| list.iter().map(|w| w.value.clone()).collect::<Vec<_>>();
+        let mut method = None;
+        let mut daily_table = None;
+        let mut cap = None;
+        let mut table = None;
+        let mut bypass = BTreeSet::new();
+        let mut required = AuthRequired::Always;
+        let mut verify = vec!["number".to_owned()];
+        let mut modifiers_required = None;
+        let mut modifiers_accepted = None;
+        let mut disciplines = None;
+        let mut roles = None;
+        let mut audio_only_allowed = None;
+        let mut windows = Vec::new();
+        let mut documentation = None;
+        let mut discipline_modifiers = Vec::new();
+        let mut assistant_modifiers = Vec::new();
+        let mut supported_by = None;
+        let mut excluded_by = None;
+        let mut scope = Scope::Line;
+        let mut when = None;
+        let mut require = None;
+        for setting in &rule.settings {
+            match &setting.kind {
+                SettingKind::Category(category) => compiled.category = *category,
+                SettingKind::Severity(severity) => compiled.severity = *severity,
+                SettingKind::Message(template) => compiled.message = template.clone(),
+                SettingKind::Help(help) => compiled.help = Some(help.clone()),
+                SettingKind::Carc(code) => compiled.carc = Some(code.value.clone()),
+                SettingKind::Rarc(code) => compiled.rarc = Some(code.value.clone()),
+                SettingKind::Cite(cite) => compiled.cite = Some(cite.clone()),
+                SettingKind::Fix(fix) => compiled.fix = Some(fix.clone()),
+                SettingKind::Codes(expr) => compiled.codes = Some(set(expr, CodeKind::Procedure)),
+                SettingKind::Places(expr) => compiled.places = Some(set(expr, CodeKind::Place)),
+                SettingKind::Plans(plans) => compiled.plans = Some(words(plans)),
+                SettingKind::Method(m) => method = Some(UnitsCheck::Method(*m)),
+                SettingKind::DailyCapTable(name) => daily_table = Some(self.mue_table(&name.value)),
+                SettingKind::DailyCap(value) | SettingKind::VisitCap(value) => {
+                    let units = match value.value {
+                        Literal::Quantity(units, _) | Literal::Integer(units) => units,
+                        _ => 0,
+                    };
+                    cap = Some(if setting.kind.key() == "daily_cap" {
+                        UnitsCheck::DailyCap(units)
+                    } else {
+                        UnitsCheck::VisitCap(units)
+                    });
+                }
+                SettingKind::Table(name) => table = Some(self.ptp_table(&name.value)),
+                SettingKind::Bypass(expr) => {
+                    if let Some((_, value)) = set(expr, CodeKind::Modifier).versions.first() {
+                        if let SetValue::Modifier(modifiers) = value.as_ref() {
+                            bypass = modifiers.clone();
+                        }
+                    }
+                }
+                SettingKind::Required(Requirement::Always) => required = AuthRequired::Always,
+                SettingKind::Required(Requirement::AfterVisits {
+                    visits,
+                    within_weeks,
+                }) => {
+                    required = AuthRequired::AfterVisits {
+                        visits: visits.value,
+                        within_weeks: within_weeks.as_ref().map(|w| w.value),
+                    }
+                }
+                SettingKind::Verify(list) => verify = words(list),
+                SettingKind::ModifiersRequired(expr) => {
+                    modifiers_required = Some(set(expr, CodeKind::Modifier))
+                }
+                SettingKind::ModifiersAccepted(expr) => {
+                    modifiers_accepted = Some(set(expr, CodeKind::Modifier))
+                }
+                SettingKind::Disciplines(list) => disciplines = Some(words(list)),
+                SettingKind::Roles(list) => roles = Some(words(list)),
+                SettingKind::AudioOnly(allowed) => audio_only_allowed = Some(*allowed),
+                SettingKind::Window(window) => windows.push(DateRange::of(window)),
+                SettingKind::MustHave(list) => {
+                    documentation = Some(DocumentationCheck::MustHave(words(list)))
+                }
+                SettingKind::PlanOfCareCertifiedWithin(days) => {
+                    documentation = Some(DocumentationCheck::CertifiedWithinDays(quantity(
+                        &days.value,
+                    )))
+                }
+                SettingKind::PlanOfCareCurrent => {
+                    documentation = Some(DocumentationCheck::PlanOfCareCurrent)
+                }
+                SettingKind::ProgressReportWithin(visits) => {
+                    documentation = Some(DocumentationCheck::ProgressReportWithinVisits(quantity(
+                        &visits.value,
+                    )))
+                }
+                SettingKind::DisciplineModifiers(pairs) => {
+                    discipline_modifiers = modifier_pairs(pairs)
+                }
+                SettingKind::AssistantModifiers(pairs) => {
+                    assistant_modifiers = modifier_pairs(pairs)
+                }
+                SettingKind::SupportedBy(expr) => {
+                    supported_by = Some(set(expr, CodeKind::Diagnosis))
+                }
+                SettingKind::ExcludedBy(expr) => excluded_by = Some(set(expr, CodeKind::Diagnosis)),
+                SettingKind::For(s) => scope = *s,
+                SettingKind::When(expr) => when = Some(expr.clone()),
+                SettingKind::Require(expr) => require = Some(expr.clone()),
+                SettingKind::Unknown(_) => {}
+            }
+        }
+        compiled.check = match rule.family.value {
+            Family::Units => RuleCheck::Units(
+                method
+                    .or(daily_table.map(UnitsCheck::DailyCapTable))
+                    .or(cap)
+                    .unwrap_or(UnitsCheck::Method(UnitMethod::TotalTime)),
+            ),
+            Family::Pairing => RuleCheck::Pairing {
+                table: table.unwrap_or_default(),
+                bypass,
+            },
+            Family::PriorAuth => RuleCheck::PriorAuth { required, verify },
+            Family::Telehealth => RuleCheck::Telehealth {
+                modifiers_required,
+                modifiers_accepted,
+                disciplines,
+                audio_only_allowed,
+                windows,
+            },
+            Family::Documentation => RuleCheck::Documentation(
+                documentation.unwrap_or(DocumentationCheck::MustHave(Vec::new())),
+            ),
+            Family::Provider => RuleCheck::Provider {
+                disciplines,
+                roles,
+                discipline_modifiers,
+                assistant_modifiers,
+            },
+            Family::MedicalNecessity => RuleCheck::MedicalNecessity {
+                supported_by,
+                excluded_by,
+            },
+            Family::General => RuleCheck::General {
+                scope,
+                when,
+                require: require.unwrap_or(Expr {
+                    kind: ExprKind::Literal(Literal::Flag(true)),
+                    span: Span::default(),
+                }),
+            },
+        };
+        Some(compiled)
+    }
+
+    /// Evaluates a set expression once per span of dates in which no code set
+    /// it can reach changes, within the rule's own dates.
+    fn versioned_set(&self, expr: &SetExpr, kind: CodeKind, within: DateRange) -> VersionedSet {
+        let mut versions: Vec<(DateRange, Arc<SetValue>)> = Vec::new();
+        let mut starts: Vec<Option<Date>> = vec![None];
+        starts.extend(self.breakpoints.iter().copied().map(Some));
+        for (position, start) in starts.iter().enumerate() {
+            let end = starts
+                .get(position + 1)
+                .copied()
+                .flatten()
+                .and_then(|next| next.yesterday().ok());
+            let span = DateRange {
+                from: *start,
+                through: end,
+            };
+            let Some(range) = span.intersect(within) else {
+                continue;
+            };
+            let on = range.from.unwrap_or(Date::MIN);
+            let value = self.set_on(expr, kind, on, 0);
+            match versions.last_mut() {
+                Some((last_range, last_value)) if **last_value == value => {
+                    last_range.through = range.through
+                }
+                _ => versions.push((range, Arc::new(value))),
+            }
+        }
+        VersionedSet { versions }
+    }
+
+    fn set_on(&self, expr: &SetExpr, kind: CodeKind, date: Date, depth: usize) -> SetValue {
+        let mut resolve = |name: &Text| -> Resolved {
+            if depth > 64 {
+                return Resolved::Unknown;
+            }
+            let Some(defs) = self.namespace.codesets.get(&name.value) else {
+                return Resolved::Unknown;
+            };
+            for def in defs {
+                if let Some(Item {
+                    kind: ItemKind::CodeSet(set),
+                    ..
+                }) = self.checked.item(*def)
+                {
+                    if set.effective.contains(date) {
+                        return Resolved::Set(self.set_on(
+                            &set.expr,
+                            set.kind.value,
+                            date,
+                            depth + 1,
+                        ));
+                    }
+                }
+            }
+            Resolved::Set(SetValue::empty(kind))
+        };
+        let mut problems = Vec::new();
+        codeset::evaluate(expr, kind, &mut resolve, &mut problems)
+    }
+
+    fn table_file(&self, def: DefRef, path: &str) -> Option<PathBuf> {
+        let file = self.checked.workspace.files.get(def.file)?;
+        Some(file.path.parent().unwrap_or(Path::new(".")).join(path))
+    }
+
+    fn ptp_table(&self, name: &str) -> VersionedTable<PtpTable> {
+        let mut versions = Vec::new();
+        for def in self.namespace.tables.get(name).into_iter().flatten() {
+            let Some(Item {
+                kind: ItemKind::Table(table),
+                ..
+            }) = self.checked.item(*def)
+            else {
+                continue;
+            };
+            let loaded = match &table.source {
+                TableSource::File(path) => match self
+                    .table_file(*def, &path.value)
+                    .and_then(|p| self.checked.tables.get(&p))
+                {
+                    Some(LoadedTable::Ptp(loaded)) => Some(loaded.clone()),
+                    _ => None,
+                },
+                TableSource::Rows(rows) => Some(Arc::new(inline_ptp(rows))),
+            };
+            if let Some(loaded) = loaded {
+                versions.push((DateRange::of(&table.effective), loaded));
+            }
+        }
+        VersionedTable { versions }
+    }
+
+    fn mue_table(&self, name: &str) -> VersionedTable<MueTable> {
+        let mut versions = Vec::new();
+        for def in self.namespace.tables.get(name).into_iter().flatten() {
+            let Some(Item {
+                kind: ItemKind::Table(table),
+                ..
+            }) = self.checked.item(*def)
+            else {
+                continue;
+            };
+            let loaded = match &table.source {
+                TableSource::File(path) => match self
+                    .table_file(*def, &path.value)
+                    .and_then(|p| self.checked.tables.get(&p))
+                {
+                    Some(LoadedTable::Mue(loaded)) => Some(loaded.clone()),
+                    _ => None,
+                },
+                TableSource::Rows(rows) => Some(Arc::new(inline_mue(rows))),
+            };
+            if let Some(loaded) = loaded {
+                versions.push((DateRange::of(&table.effective), loaded));
+            }
+        }
+        VersionedTable { versions }
+    }
+}
+
+fn quantity(literal: &Literal) -> u64 {
+    match literal {
+        Literal::Quantity(value, _) | Literal::Integer(value) => *value,
+        _ => 0,
+    }
+}
+
+fn modifier_pairs(pairs: &[(Text, Text)]) -> Vec<(String, Modifier)> {
+    pairs
+        .iter()
+        .filter_map(|(discipline, modifier)| {
+            Modifier::parse(&modifier.value)
+                .ok()
+                .map(|modifier| (discipline.value.clone(), modifier))
+        })
+        .collect()
+}
+
+fn inline_ptp(rows: &[TableRow]) -> PtpTable {
+    let mut table = PtpTable::default();
+    for row in rows {
+        let TableRow::Ptp {
+            column_one,
+            column_two,
+            indicator,
+            effective,
+            ..
+        } = row
+        else {
+            continue;
+        };
+        let (Ok(first), Ok(second)) = (
+            ProcedureCode::parse(&column_one.value),
+            ProcedureCode::parse(&column_two.value),
+        ) else {
+            continue;
+        };
+        let indicator = match indicator.value {
+            0 => crate::tables::ModifierIndicator::NotAllowed,
+            1 => crate::tables::ModifierIndicator::Allowed,
+            _ => crate::tables::ModifierIndicator::NotApplicable,
+        };
+        table.insert(crate::tables::PtpEdit {
+            column_one: first,
+            column_two: second,
+            from: effective.from.as_ref().map_or(Date::MIN, |d| d.value),
+            through: effective.through.as_ref().map(|d| d.value),
+            indicator,
+        });
+    }
+    table.finish();
+    table
+}
+
+fn inline_mue(rows: &[TableRow]) -> MueTable {
+    let mut table = MueTable::default();
+    for row in rows {
+        let TableRow::Mue {
+            code,
+            max_units,
+            adjudication,
+            ..
+        } = row
+        else {
+            continue;
+        };
+        let Ok(code) = ProcedureCode::parse(&code.value) else {
+            continue;
+        };
+        table.insert(crate::tables::MueLimit {
+            code,
+            max_units: u32::try_from(max_units.value).unwrap_or(u32::MAX),
+            adjudication: adjudication
+                .as_ref()
+                .map_or(3, |mai| u8::try_from(mai.value).unwrap_or(3)),
+        });
+    }
+    table
+}

@@ -1,0 +1,111 @@
+//! The compiled form: rules indexed by code and date, sets evaluated per date,
+//! inheritance applied, pairs looked up in O(1).
+
+use ppl::codes::ProcedureCode;
+use ppl::compile::{compile, CompiledPolicies};
+
+fn compiled(path: &str) -> CompiledPolicies {
+    let checked = ppl::check::check_paths(&[path.into()]).expect("readable");
+    assert!(!checked.has_errors(), "{path} should check clean");
+    compile(&checked).expect("compiles")
+}
+
+fn code(text: &str) -> ProcedureCode {
+    ProcedureCode::parse(text).expect("valid code")
+}
+
+fn date(text: &str) -> ppl::Date {
+    ppl::syntax::parse_date(text).expect("valid date")
+}
+
+fn rule_ids(policies: &CompiledPolicies, payer: &str, code_text: &str, on: &str) -> Vec<String> {
+    let policy = policies.payers.get(payer).expect("payer compiled");
+    let mut ids: Vec<String> = policy
+        .rules_for(code(code_text), date(on))
+        .map(|rule| rule.id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn rules_apply_by_code_and_date_of_service() {
+    let policies = compiled("tests/fixtures/check/ok/every-construct.ppl");
+    // 97550 joins the timed set from 2024: the midpoint rule (from 2024) applies to it then.
+    let in_2024 = rule_ids(&policies, "example-everything", "97550", "2024-06-01");
+    assert!(
+        in_2024.contains(&"example.units.midpoint".to_owned()),
+        "{in_2024:?}"
+    );
+    let in_2023 = rule_ids(&policies, "example-everything", "97550", "2023-06-01");
+    assert!(
+        !in_2023.iter().any(|id| id.starts_with("example.units")),
+        "{in_2023:?}"
+    );
+    // The KX rule is dated 2025-2026 and has no `codes`: it applies to any line then only.
+    assert!(
+        rule_ids(&policies, "example-everything", "97535", "2026-03-02")
+            .contains(&"example.kx".to_owned())
+    );
+    assert!(
+        !rule_ids(&policies, "example-everything", "97535", "2027-01-01")
+            .contains(&"example.kx".to_owned())
+    );
+    // A code no rule names gets only the rules without `codes`.
+    let unrelated = rule_ids(&policies, "example-everything", "99213", "2026-03-02");
+    assert!(
+        unrelated.iter().all(|id| !id.contains("units")),
+        "{unrelated:?}"
+    );
+}
+
+#[test]
+fn a_child_inherits_overrides_and_removes_rules() {
+    let policies = compiled("tests/fixtures/check/ok/extends");
+    let child = rule_ids(&policies, "example-child", "97535", "2026-03-02");
+    assert_eq!(child, ["child.prior-auth", "parent.keep", "parent.replace"]);
+    let policy = policies.payers.get("example-child").expect("child");
+    let replace: Vec<_> = policy
+        .rules
+        .iter()
+        .filter(|rule| rule.id == "parent.replace")
+        .collect();
+    assert_eq!(
+        replace.len(),
+        2,
+        "both override versions replace the parent's one"
+    );
+    assert!(replace
+        .iter()
+        .all(|rule| rule.location.file.ends_with("child.ppl")));
+    let parent = rule_ids(&policies, "example-parent", "97535", "2026-03-02");
+    assert_eq!(parent, ["parent.drop", "parent.keep", "parent.replace"]);
+}
+
+#[test]
+fn inline_pair_tables_honour_row_dates() {
+    let policies = compiled("tests/fixtures/check/ok/every-construct.ppl");
+    let policy = policies.payers.get("example-everything").expect("payer");
+    let pairing = policy
+        .rules
+        .iter()
+        .find(|rule| rule.id == "example.pairs")
+        .expect("pairing rule");
+    let ppl::compile::RuleCheck::Pairing { table, bypass } = &pairing.check else {
+        panic!("pairing rule compiles to a pairing check");
+    };
+    assert_eq!(bypass.len(), 5);
+    let table = table.on(date("2024-06-01")).expect("table in force");
+    assert!(table
+        .edit_on(code("97535"), code("97530"), date("2024-06-01"))
+        .is_some());
+    assert!(table
+        .edit_on(code("97140"), code("97530"), date("2024-06-01"))
+        .is_some());
+    assert!(table
+        .edit_on(code("97140"), code("97530"), date("2025-01-01"))
+        .is_none());
+    assert!(table
+        .edit_on(code("97110"), code("97530"), date("2024-06-01"))
+        .is_none());
+}
