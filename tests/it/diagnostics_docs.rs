@@ -10,7 +10,7 @@ fn ppl_block<'a>(page: &'a str, heading: &str) -> Option<&'a str> {
     let section = section.split("\n## ").next()?;
     let start = section.find("```ppl\n")? + "```ppl\n".len();
     let rest = section.get(start..)?;
-    Some(rest.get(..rest.find("```")?)?)
+    rest.get(..rest.find("```")?)
 }
 
 fn check_text(text: &str) -> ppl::check::Checked {
