@@ -40,7 +40,9 @@ impl ProcedureCode {
             });
         }
         let middle_digits = middle.iter().all(u8::is_ascii_digit);
-        let cpt = first.is_ascii_digit() && middle_digits && matches!(last, b'0'..=b'9' | b'F' | b'T' | b'U');
+        let cpt = first.is_ascii_digit()
+            && middle_digits
+            && matches!(last, b'0'..=b'9' | b'F' | b'T' | b'U');
         let hcpcs = first.is_ascii_uppercase() && middle_digits && last.is_ascii_digit();
         if !(cpt || hcpcs) {
             return Err(CodeError {
@@ -87,7 +89,11 @@ impl ProcedureCode {
         for slot in out.iter_mut().rev() {
             let digit = (rest % 36) as u8;
             rest /= 36;
-            *slot = if digit < 10 { b'0' + digit } else { b'A' + digit - 10 };
+            *slot = if digit < 10 {
+                b'0' + digit
+            } else {
+                b'A' + digit - 10
+            };
         }
         out
     }
@@ -174,9 +180,13 @@ pub fn normalize_diagnosis(text: &str) -> Result<String, CodeError> {
     let category = category.as_bytes();
     let category_ok = match category {
         [letter, digit, third] => {
-            letter.is_ascii_uppercase() && digit.is_ascii_digit() && (third.is_ascii_digit() || third.is_ascii_uppercase())
+            letter.is_ascii_uppercase()
+                && digit.is_ascii_digit()
+                && (third.is_ascii_digit() || third.is_ascii_uppercase())
         }
-        [letter, digit] => letter.is_ascii_uppercase() && digit.is_ascii_digit() && detail.is_empty(),
+        [letter, digit] => {
+            letter.is_ascii_uppercase() && digit.is_ascii_digit() && detail.is_empty()
+        }
         [letter] => letter.is_ascii_uppercase() && detail.is_empty(),
         _ => false,
     };
@@ -185,7 +195,11 @@ pub fn normalize_diagnosis(text: &str) -> Result<String, CodeError> {
             reason: "an ICD-10-CM code starts with a capital letter, a digit, and a digit or capital letter (`I69`)",
         });
     }
-    if detail.len() > 4 || !detail.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+    if detail.len() > 4
+        || !detail
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    {
         return Err(CodeError {
             reason: "an ICD-10-CM code has at most four digits or capital letters after its dot",
         });
@@ -234,7 +248,9 @@ pub struct PlaceOfService(u8);
 impl PlaceOfService {
     pub fn parse(text: &str) -> Result<Self, CodeError> {
         match text.as_bytes() {
-            [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => Ok(Self((a - b'0') * 10 + (b - b'0'))),
+            [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                Ok(Self((a - b'0') * 10 + (b - b'0')))
+            }
             _ => Err(CodeError {
                 reason: "a place of service is two digits (`11`, `02`)",
             }),
@@ -260,7 +276,9 @@ mod tests {
 
     #[test]
     fn procedure_codes_round_trip_and_keep_numeric_order() {
-        for text in ["97535", "97530", "0591T", "1234F", "0001U", "G0283", "00100"] {
+        for text in [
+            "97535", "97530", "0591T", "1234F", "0001U", "G0283", "00100",
+        ] {
             let code = ProcedureCode::parse(text).map(|c| c.to_string());
             assert_eq!(code.as_deref(), Ok(text));
         }
@@ -272,7 +290,10 @@ mod tests {
     #[test]
     fn malformed_procedure_codes_are_rejected() {
         for text in ["9753", "975355", "97a35", "g0283", "GG283", "0591X", ""] {
-            assert!(ProcedureCode::parse(text).is_err(), "{text} should be rejected");
+            assert!(
+                ProcedureCode::parse(text).is_err(),
+                "{text} should be rejected"
+            );
         }
     }
 
@@ -282,19 +303,34 @@ mod tests {
         assert_eq!(stroke.as_ref().map(|p| p.stem.as_str()), Some("I69"));
         assert!(stroke.as_ref().is_some_and(|p| p.matches("I69351")));
         assert!(!stroke.as_ref().is_some_and(|p| p.matches("I63")));
-        assert_eq!(DiagnosisPattern::parse("R26.89").map(|p| p.to_string()), Ok("R26.89".into()));
-        assert_eq!(DiagnosisPattern::parse("I69.3*").map(|p| p.to_string()), Ok("I69.3*".into()));
+        assert_eq!(
+            DiagnosisPattern::parse("R26.89").map(|p| p.to_string()),
+            Ok("R26.89".into())
+        );
+        assert_eq!(
+            DiagnosisPattern::parse("I69.3*").map(|p| p.to_string()),
+            Ok("I69.3*".into())
+        );
         for bad in ["i69.351", "169.351", "I69.", "I69.35100", "I6", "R26.8-"] {
-            assert!(DiagnosisPattern::parse(bad).is_err(), "{bad} should be rejected");
+            assert!(
+                DiagnosisPattern::parse(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 
     #[test]
     fn modifiers_and_places() {
-        assert_eq!(Modifier::parse("GP").map(|m| m.to_string()), Ok("GP".into()));
+        assert_eq!(
+            Modifier::parse("GP").map(|m| m.to_string()),
+            Ok("GP".into())
+        );
         assert!(Modifier::parse("gp").is_err());
         assert!(Modifier::parse("GPX").is_err());
-        assert_eq!(PlaceOfService::parse("02").map(|p| p.to_string()), Ok("02".into()));
+        assert_eq!(
+            PlaceOfService::parse("02").map(|p| p.to_string()),
+            Ok("02".into())
+        );
         assert!(PlaceOfService::parse("2").is_err());
         assert!(PlaceOfService::parse("A1").is_err());
     }
