@@ -93,11 +93,22 @@ pub struct VersionedTable<T> {
 }
 
 impl<T> VersionedTable<T> {
+    /// The first table version in force on `date`.
     pub fn on(&self, date: Date) -> Option<&T> {
         self.versions
             .iter()
             .find(|(range, _)| range.contains(date))
             .map(|(_, table)| table.as_ref())
+    }
+}
+
+impl VersionedTable<MueTable> {
+    /// The daily limit for `code` on `date`, from whichever version in force has it.
+    pub fn limit_on(&self, code: ProcedureCode, date: Date) -> Option<&crate::tables::MueLimit> {
+        self.versions
+            .iter()
+            .filter(|(range, _)| range.contains(date))
+            .find_map(|(_, table)| table.limit(code))
     }
 }
 
@@ -678,18 +689,24 @@ impl Compiler<'_> {
             else {
                 continue;
             };
-            let loaded = match &table.source {
-                TableSource::File(path) => match self
-                    .table_file(*def, &path.value)
-                    .and_then(|p| self.checked.tables.get(&p))
-                {
-                    Some(LoadedTable::Mue(loaded)) => Some(loaded.clone()),
-                    _ => None,
-                },
-                TableSource::Rows(rows) => Some(Arc::new(inline_mue(rows))),
-            };
-            if let Some(loaded) = loaded {
-                versions.push((DateRange::of(&table.effective), loaded));
+            let table_dates = DateRange::of(&table.effective);
+            match &table.source {
+                TableSource::File(path) => {
+                    if let Some(LoadedTable::Mue(loaded)) = self
+                        .table_file(*def, &path.value)
+                        .and_then(|p| self.checked.tables.get(&p))
+                    {
+                        versions.push((table_dates, loaded.clone()));
+                    }
+                }
+                // Rows may carry their own dates: one version per distinct range.
+                TableSource::Rows(rows) => {
+                    for (row_dates, limits) in inline_mue(rows) {
+                        if let Some(range) = row_dates.intersect(table_dates) {
+                            versions.push((range, Arc::new(limits)));
+                        }
+                    }
+                }
             }
         }
         VersionedTable { versions }
@@ -750,19 +767,32 @@ fn inline_ptp(rows: &[TableRow]) -> PtpTable {
     table
 }
 
-fn inline_mue(rows: &[TableRow]) -> MueTable {
-    let mut table = MueTable::default();
+/// Inline MUE rows grouped by their dates, in the order the ranges first appear.
+fn inline_mue(rows: &[TableRow]) -> Vec<(DateRange, MueTable)> {
+    let mut groups: Vec<(DateRange, MueTable)> = Vec::new();
     for row in rows {
         let TableRow::Mue {
             code,
             max_units,
             adjudication,
+            effective,
             ..
         } = row
         else {
             continue;
         };
         let Ok(code) = ProcedureCode::parse(&code.value) else {
+            continue;
+        };
+        let dates = DateRange::of(effective);
+        let position = match groups.iter().position(|(range, _)| *range == dates) {
+            Some(position) => position,
+            None => {
+                groups.push((dates, MueTable::default()));
+                groups.len() - 1
+            }
+        };
+        let Some((_, table)) = groups.get_mut(position) else {
             continue;
         };
         table.insert(crate::tables::MueLimit {
@@ -773,5 +803,5 @@ fn inline_mue(rows: &[TableRow]) -> MueTable {
                 .map_or(3, |mai| u8::try_from(mai.value).unwrap_or(3)),
         });
     }
-    table
+    groups
 }

@@ -757,6 +757,7 @@ impl<'w> Checker<'w> {
                 for row in rows {
                     self.table_row(view.id, table, row, &mut ptp);
                 }
+                self.overlapping_mue_rows(view.id, rows);
                 for (first, second) in ptp.overlapping_versions() {
                     let span = rows
                         .iter()
@@ -943,6 +944,39 @@ impl<'w> Checker<'w> {
                     .with_label("wrong kind of row")
                     .with_help(format!("write {expected}")),
                 );
+            }
+        }
+    }
+
+    /// Two inline MUE rows for one code in force on the same day.
+    fn overlapping_mue_rows(&mut self, file: FileId, rows: &[TableRow]) {
+        let mue: Vec<(&Text, &Effective, Span)> = rows
+            .iter()
+            .filter_map(|row| match row {
+                TableRow::Mue {
+                    code,
+                    effective,
+                    span,
+                    ..
+                } => Some((code, effective, *span)),
+                TableRow::Ptp { .. } => None,
+            })
+            .collect();
+        for (position, (code, first, first_span)) in mue.iter().enumerate() {
+            for (other, second, second_span) in mue.iter().skip(position + 1) {
+                if code.value == other.value && first.overlaps(second) {
+                    self.report(
+                        Diagnostic::new(
+                            DiagnosticCode::OverlappingVersions,
+                            file,
+                            *second_span,
+                            format!("two daily limits for `{}` are in force on the same days", code.value),
+                        )
+                        .with_label("overlaps another row for the same code")
+                        .with_related(file, *first_span, "the other row")
+                        .with_help("end the earlier row with `through` the day before the later one starts"),
+                    );
+                }
             }
         }
     }

@@ -109,3 +109,28 @@ fn inline_pair_tables_honour_row_dates() {
         .edit_on(code("97110"), code("97530"), date("2024-06-01"))
         .is_none());
 }
+
+#[test]
+fn inline_daily_caps_honour_row_dates() {
+    let policies = compiled("tests/fixtures/check/ok/every-construct.ppl");
+    let policy = policies.payers.get("example-everything").expect("payer");
+    let cap_rule = policy
+        .rules
+        .iter()
+        .find(|rule| rule.id == "example.units.daily-cap")
+        .expect("cap rule");
+    let ppl::compile::RuleCheck::Units(ppl::compile::UnitsCheck::DailyCapTable(table)) =
+        &cap_rule.check
+    else {
+        panic!("daily cap rule compiles to a cap table");
+    };
+    let cap = |code_text: &str, on: &str| {
+        table
+            .limit_on(code(code_text), date(on))
+            .map(|limit| limit.max_units)
+    };
+    assert_eq!(cap("97535", "2025-06-01"), Some(4));
+    assert_eq!(cap("97535", "2026-01-01"), Some(6));
+    assert_eq!(cap("97530", "2026-01-01"), Some(6));
+    assert_eq!(cap("97110", "2026-01-01"), None);
+}

@@ -1,7 +1,12 @@
 //! Integration tests: one binary, one module per area.
 
 // A test fails by panicking: unwrapping and indexing are how tests say "this must hold".
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod check_fixtures;
 mod cli;
