@@ -88,6 +88,12 @@ impl<'c, 'w> ExprChecker<'c, 'w> {
             );
             return;
         }
+        // A constant of the policy may be named too: `{kx_threshold_pt_slp}`.
+        if let [name] = segments.as_slice() {
+            if self.name_constant(name).is_some() {
+                return;
+            }
+        }
         if self
             .path(&segments, placeholder.span, env, extras)
             .is_none()
@@ -159,23 +165,26 @@ impl<'c, 'w> ExprChecker<'c, 'w> {
     }
 
     /// A bare name or dotted path in a condition: a claim field or a constant.
-    fn name(&mut self, path: &str, span: Span, env: &Env) -> Option<Ty> {
-        if !path.contains('.') {
-            if let Some(defs) = self.namespace.consts.get(path) {
-                let defs = defs.clone();
-                let mut ty = None;
-                for def in defs {
-                    self.checker.used.insert(def);
-                    if let Some(Item {
-                        kind: ItemKind::Const(constant),
-                        ..
-                    }) = self.checker.item(def)
-                    {
-                        ty = Some(Ty::Value(constant.ty.value));
-                    }
-                }
-                return ty;
+    /// The type of a constant named `name`, marking it used.
+    fn name_constant(&mut self, name: &str) -> Option<Ty> {
+        let defs = self.namespace.consts.get(name)?.clone();
+        let mut ty = None;
+        for def in defs {
+            self.checker.used.insert(def);
+            if let Some(Item {
+                kind: ItemKind::Const(constant),
+                ..
+            }) = self.checker.item(def)
+            {
+                ty = Some(Ty::Value(constant.ty.value));
             }
+        }
+        ty
+    }
+
+    fn name(&mut self, path: &str, span: Span, env: &Env) -> Option<Ty> {
+        if !path.contains('.') && self.namespace.consts.contains_key(path) {
+            return self.name_constant(path);
         }
         let segments: Vec<&str> = path.split('.').collect();
         self.path(&segments, span, env, &[])

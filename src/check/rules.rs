@@ -485,14 +485,21 @@ impl Checker<'_> {
                 "message \"what the biller sees, with {line.code}\"",
             ));
         }
-        let needs_codes = matches!(
-            family,
-            Family::Units
-                | Family::PriorAuth
-                | Family::Telehealth
-                | Family::Provider
-                | Family::MedicalNecessity
-        );
+        // A daily cap read from an MUE table applies to every code the table lists.
+        let units_from_table = family == Family::Units
+            && rule
+                .settings
+                .iter()
+                .any(|s| matches!(s.kind, SettingKind::DailyCapTable(_)));
+        let needs_codes = !units_from_table
+            && matches!(
+                family,
+                Family::Units
+                    | Family::PriorAuth
+                    | Family::Telehealth
+                    | Family::Provider
+                    | Family::MedicalNecessity
+            );
         if needs_codes && !has("codes") {
             missing.push(("codes", "codes [97535] (or a code set name)"));
         }
