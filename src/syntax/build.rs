@@ -774,33 +774,51 @@ impl Builder {
     }
 
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        self.expr_with_depth(pair).map(|(expr, _)| expr)
+    }
+
+    /// Refuses a condition whose tree would be deeper than [`MAX_EXPR_DEPTH`]:
+    /// later stages walk trees recursively, so depth must stay small.
+    fn within_depth(&mut self, depth: usize, span: Span) -> Built<usize> {
+        if depth <= MAX_EXPR_DEPTH {
+            return Ok(depth);
+        }
+        self.diagnostics.push(
+            Diagnostic::new(
+                DiagnosticCode::NestingTooDeep,
+                self.file,
+                span,
+                format!("this condition is nested more than {MAX_EXPR_DEPTH} levels deep"),
+            )
+            .with_label("too deep")
+            .with_help("split it into several rules, or name parts of it as code sets"),
+        );
+        Err(())
+    }
+
+    /// A condition and the depth of its tree.
+    fn expr_with_depth(&mut self, pair: Pair<'_, Rule>) -> Built<(Expr, usize)> {
         let span = self.span(&pair);
         let rule = pair.as_rule();
+        let leaf = |kind| Ok((Expr { kind, span }, 1));
         match rule {
             Rule::literal => {
                 let literal = self.literal(pair)?;
-                return Ok(Expr {
-                    kind: ExprKind::Literal(literal.value),
-                    span,
-                });
+                return leaf(ExprKind::Literal(literal.value));
             }
-            Rule::path => {
-                return Ok(Expr {
-                    kind: ExprKind::Path(pair.as_str().to_owned()),
-                    span,
-                })
-            }
+            Rule::path => return leaf(ExprKind::Path(pair.as_str().to_owned())),
             _ => {}
         }
         let mut parts = pair.into_inner();
-        let kind = match rule {
+        let (kind, depth) = match rule {
             Rule::expr | Rule::and_expr | Rule::sum | Rule::product => {
                 let first = self.next(&mut parts, span, "an operand")?;
-                let mut left = self.expr(first)?;
+                let (mut left, mut depth) = self.expr_with_depth(first)?;
                 while let Some(operator) = parts.next() {
                     let operand = self.next(&mut parts, span, "an operand")?;
-                    let right = self.expr(operand)?;
+                    let (right, right_depth) = self.expr_with_depth(operand)?;
                     let joined = left.span.to(right.span);
+                    depth = self.within_depth(depth.max(right_depth) + 1, joined)?;
                     let (left_box, right_box) = (Box::new(left), Box::new(right));
                     let kind = match (operator.as_rule(), operator.as_str()) {
                         (Rule::kw_or, _) => ExprKind::Or(left_box, right_box),
@@ -811,7 +829,7 @@ impl Builder {
                     };
                     left = Expr { kind, span: joined };
                 }
-                return Ok(left);
+                return Ok((left, depth));
             }
             Rule::not_expr => {
                 let mut negations = 0usize;
@@ -827,20 +845,21 @@ impl Builder {
                     self.internal(span, "`not` without a condition");
                     return Err(());
                 };
-                let mut expr = self.expr(operand)?;
+                let (mut expr, depth) = self.expr_with_depth(operand)?;
+                let depth = self.within_depth(depth + negations, span)?;
                 for _ in 0..negations {
                     expr = Expr {
                         kind: ExprKind::Not(Box::new(expr)),
                         span,
                     };
                 }
-                return Ok(expr);
+                return Ok((expr, depth));
             }
             Rule::comparison => {
                 let first = self.next(&mut parts, span, "a value")?;
-                let left = self.expr(first)?;
+                let (left, left_depth) = self.expr_with_depth(first)?;
                 let Some(tail) = parts.next() else {
-                    return Ok(left);
+                    return Ok((left, left_depth));
                 };
                 let tail_rule = tail.as_rule();
                 let mut tail_parts = tail.into_inner();
@@ -852,11 +871,12 @@ impl Builder {
                         Rule::kw_not_in => MembershipOp::NotIn,
                         _ => MembershipOp::Includes,
                     };
-                    ExprKind::Membership {
+                    let kind = ExprKind::Membership {
                         op,
                         value: Box::new(left),
                         set: self.set_expr(operand)?,
-                    }
+                    };
+                    (kind, left_depth + 1)
                 } else {
                     let op = match operator.as_str() {
                         "==" => CompareOp::Eq,
@@ -866,16 +886,18 @@ impl Builder {
                         "<" => CompareOp::Lt,
                         _ => CompareOp::Gt,
                     };
-                    ExprKind::Compare(op, Box::new(left), Box::new(self.expr(operand)?))
+                    let (right, right_depth) = self.expr_with_depth(operand)?;
+                    let kind = ExprKind::Compare(op, Box::new(left), Box::new(right));
+                    (kind, left_depth.max(right_depth) + 1)
                 }
             }
             Rule::atom => {
                 let inner = self.next(&mut parts, span, "a value")?;
-                if inner.as_rule() == Rule::expr {
-                    ExprKind::Group(Box::new(self.expr(inner)?))
-                } else {
-                    return self.expr(inner);
+                if inner.as_rule() != Rule::expr {
+                    return self.expr_with_depth(inner);
                 }
+                let (inner, depth) = self.expr_with_depth(inner)?;
+                (ExprKind::Group(Box::new(inner)), depth + 1)
             }
             Rule::aggregate => {
                 let function = self.next(&mut parts, span, "`count` or `sum`")?;
@@ -886,28 +908,37 @@ impl Builder {
                 };
                 let path = self.next(&mut parts, span, "a list")?;
                 let path = self.text(&path);
-                let filter = match parts.find(|p| p.as_rule() == Rule::expr) {
-                    Some(filter) => Some(Box::new(self.expr(filter)?)),
-                    None => None,
+                let (filter, depth) = match parts.find(|p| p.as_rule() == Rule::expr) {
+                    Some(filter) => {
+                        let (filter, depth) = self.expr_with_depth(filter)?;
+                        (Some(Box::new(filter)), depth + 1)
+                    }
+                    None => (None, 1),
                 };
-                ExprKind::Aggregate {
+                let kind = ExprKind::Aggregate {
                     function,
                     path,
                     filter,
-                }
+                };
+                (kind, depth)
             }
             Rule::present => {
                 let path = self.next_value(&mut parts, span, "a claim field")?;
-                ExprKind::Present(self.text(&path))
+                (ExprKind::Present(self.text(&path)), 1)
             }
             _ => {
                 self.internal(span, "this condition");
                 return Err(());
             }
         };
-        Ok(Expr { kind, span })
+        let depth = self.within_depth(depth, span)?;
+        Ok((Expr { kind, span }, depth))
     }
 }
+
+/// How deep a condition's tree may be (a chain of 100 `and`s is 100 deep).
+/// Far beyond any real policy; small enough for every stage's recursion.
+pub const MAX_EXPR_DEPTH: usize = 100;
 
 /// The biggest whole number a policy may write (units, visits, days, cents).
 pub const MAX_NUMBER: u64 = 1_000_000_000_000;

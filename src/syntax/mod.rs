@@ -335,6 +335,30 @@ mod tests {
     }
 
     #[test]
+    fn long_condition_chains_are_an_error_not_a_stack_overflow() {
+        let chain = vec!["line.units > 1 units"; 5_000].join(" and ");
+        let text = format!("payer p \"P\"\nrule r general {{\n  require {chain}\n}}\n");
+        let parsed = parse_text(&text);
+        assert!(parsed
+            .diagnostics
+            .iter()
+            .any(|d| d.code == DiagnosticCode::NestingTooDeep));
+        let negations = "not ".repeat(500);
+        let text = format!("payer p \"P\"\nrule r general {{\n  require {negations}true\n}}\n");
+        assert!(parse_text(&text)
+            .diagnostics
+            .iter()
+            .any(|d| d.code == DiagnosticCode::NestingTooDeep));
+    }
+
+    #[test]
+    fn conditions_may_continue_before_or_after_and() {
+        let text = "payer p \"P\"\nrule r general {\n  require line.units > 1 units\n    and line.units < 9 units and\n    line.code in [97535]\n}\n";
+        let parsed = parse_text(text);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    }
+
+    #[test]
     fn conditions_parse_with_precedence() {
         let text = "payer p \"P\"\nrule r general {\n  require not line.units > 2 units and line.code in [97535] or false\n}\n";
         let parsed = parse_text(text);

@@ -39,7 +39,10 @@ fn rules_apply_by_code_and_date_of_service() {
     );
     let in_2023 = rule_ids(&policies, "example-everything", "97550", "2023-06-01");
     assert!(
-        !in_2023.iter().any(|id| id.starts_with("example.units")),
+        !in_2023
+            .iter()
+            .any(|id| id.starts_with("example.units.midpoint")
+                || id.starts_with("example.units.visit-cap")),
         "{in_2023:?}"
     );
     // The KX rule is dated 2025-2026 and has no `codes`: it applies to any line then only.
@@ -51,10 +54,14 @@ fn rules_apply_by_code_and_date_of_service() {
         !rule_ids(&policies, "example-everything", "97535", "2027-01-01")
             .contains(&"example.kx".to_owned())
     );
-    // A code no rule names gets only the rules without `codes`.
+    // A code no rule names gets only the rules without `codes` (the MUE cap reads its table).
     let unrelated = rule_ids(&policies, "example-everything", "99213", "2026-03-02");
     assert!(
-        unrelated.iter().all(|id| !id.contains("units")),
+        unrelated.contains(&"example.units.daily-cap".to_owned()),
+        "{unrelated:?}"
+    );
+    assert!(
+        !unrelated.contains(&"example.units.midpoint".to_owned()),
         "{unrelated:?}"
     );
 }
