@@ -647,9 +647,12 @@ impl Compiler<'_> {
         codeset::evaluate(expr, kind, &mut resolve, &mut problems)
     }
 
-    fn table_file(&self, def: DefRef, path: &str) -> Option<PathBuf> {
+    /// The loaded rows of a table read from data files.
+    fn loaded_table(&self, def: DefRef, paths: &[Text]) -> Option<&LoadedTable> {
         let file = self.checked.workspace.files.get(def.file)?;
-        Some(file.path.parent().unwrap_or(Path::new(".")).join(path))
+        let base = file.path.parent().unwrap_or(Path::new("."));
+        let full: Vec<PathBuf> = paths.iter().map(|path| base.join(&path.value)).collect();
+        self.checked.tables.get(&full)
     }
 
     fn ptp_table(&self, name: &str) -> VersionedTable<PtpTable> {
@@ -663,10 +666,7 @@ impl Compiler<'_> {
                 continue;
             };
             let loaded = match &table.source {
-                TableSource::File(path) => match self
-                    .table_file(*def, &path.value)
-                    .and_then(|p| self.checked.tables.get(&p))
-                {
+                TableSource::File(paths) => match self.loaded_table(*def, paths) {
                     Some(LoadedTable::Ptp(loaded)) => Some(loaded.clone()),
                     _ => None,
                 },
@@ -691,11 +691,8 @@ impl Compiler<'_> {
             };
             let table_dates = DateRange::of(&table.effective);
             match &table.source {
-                TableSource::File(path) => {
-                    if let Some(LoadedTable::Mue(loaded)) = self
-                        .table_file(*def, &path.value)
-                        .and_then(|p| self.checked.tables.get(&p))
-                    {
+                TableSource::File(paths) => {
+                    if let Some(LoadedTable::Mue(loaded)) = self.loaded_table(*def, paths) {
                         versions.push((table_dates, loaded.clone()));
                     }
                 }

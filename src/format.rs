@@ -682,9 +682,12 @@ impl<'s> Printer<'s> {
         });
         self.push(&effective_suffix(&def.effective));
         match &def.source {
-            TableSource::File(path) => {
-                self.push(" file ");
-                self.push(&quote(&path.value));
+            TableSource::File(paths) => {
+                self.push(" file");
+                for path in paths {
+                    self.push(" ");
+                    self.push(&quote(&path.value));
+                }
                 self.end(self.content_end(span.end));
             }
             TableSource::Rows(rows) => {

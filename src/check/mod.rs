@@ -52,8 +52,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// Policy file index → its namespace (for files whose header parsed).
     pub namespaces: BTreeMap<usize, Namespace>,
-    /// Table file path → its rows, for tables that loaded.
-    pub tables: BTreeMap<PathBuf, LoadedTable>,
+    /// A table's data file paths → its rows, for tables that loaded.
+    pub tables: BTreeMap<Vec<PathBuf>, LoadedTable>,
 }
 
 impl Checked {
@@ -139,7 +139,7 @@ struct Checker<'w> {
     /// `None` while being built or when the file has no header.
     namespaces: BTreeMap<usize, Option<Namespace>>,
     in_progress: BTreeSet<usize>,
-    tables: BTreeMap<PathBuf, LoadedTable>,
+    tables: BTreeMap<Vec<PathBuf>, LoadedTable>,
     /// Definitions some rule, set or constant refers to.
     used: BTreeSet<DefRef>,
 }
@@ -780,65 +780,88 @@ impl<'w> Checker<'w> {
                     );
                 }
             }
-            TableSource::File(path) => {
+            TableSource::File(paths) => {
                 let base = view.path.parent().unwrap_or(Path::new("."));
-                let full = base.join(&path.value);
+                let full: Vec<PathBuf> = paths.iter().map(|path| base.join(&path.value)).collect();
                 if self.tables.contains_key(&full) {
                     return;
                 }
-                let file = match std::fs::File::open(&full) {
-                    Ok(file) => file,
-                    Err(error) => {
-                        self.report(
-                            Diagnostic::new(
-                                DiagnosticCode::MissingFile,
-                                view.id,
-                                path.span,
-                                format!("cannot read data file `{}`: {error}", full.display()),
-                            )
-                            .with_label("not readable")
-                            .with_help("paths are relative to the policy file; check the name and that the file is there"),
-                        );
-                        return;
-                    }
-                };
-                let reader = std::io::BufReader::new(file);
-                let result = match table.kind.value {
-                    TableKind::Ptp => {
-                        tables::read_ptp(reader).map(|t| LoadedTable::Ptp(Arc::new(t)))
-                    }
-                    TableKind::Mue => {
-                        tables::read_mue(reader).map(|t| LoadedTable::Mue(Arc::new(t)))
-                    }
-                };
-                match result {
-                    Ok(loaded) => {
-                        self.tables.insert(full, loaded);
-                    }
-                    Err(errors) => {
-                        for error in errors {
-                            self.report(Diagnostic {
-                                code: DiagnosticCode::BadTableRow,
-                                level: DiagnosticCode::BadTableRow.level(),
-                                message: error.message,
-                                location: Location::Data {
-                                    path: full.clone(),
-                                    line: error.line,
-                                    column: error.column,
-                                },
-                                label: None,
-                                help: Some(format!(
-                                    "the file is declared by table `{}` in `{}`; see docs/language.md for the CMS layouts",
-                                    table.name.value,
-                                    view.path.display()
-                                )),
-                                related: Vec::new(),
-                            });
-                        }
-                    }
+                let mut ptp = PtpTable::default();
+                let mut mue = MueTable::default();
+                let mut complete = true;
+                for (path, file_path) in paths.iter().zip(&full) {
+                    complete &=
+                        self.read_table_file(view, table, path, file_path, &mut ptp, &mut mue);
+                }
+                if complete {
+                    ptp.finish();
+                    let loaded = match table.kind.value {
+                        TableKind::Ptp => LoadedTable::Ptp(Arc::new(ptp)),
+                        TableKind::Mue => LoadedTable::Mue(Arc::new(mue)),
+                    };
+                    self.tables.insert(full, loaded);
                 }
             }
         }
+    }
+
+    /// Reads one data file of a table into `ptp` or `mue`; reports what is
+    /// wrong, with the data file's line and column, and says whether it loaded.
+    fn read_table_file(
+        &mut self,
+        view: &FileView<'w>,
+        table: &TableDef,
+        path: &Text,
+        full: &Path,
+        ptp: &mut PtpTable,
+        mue: &mut MueTable,
+    ) -> bool {
+        let file = match std::fs::File::open(full) {
+            Ok(file) => file,
+            Err(error) => {
+                self.report(
+                    Diagnostic::new(
+                        DiagnosticCode::MissingFile,
+                        view.id,
+                        path.span,
+                        format!("cannot read data file `{}`: {error}", full.display()),
+                    )
+                    .with_label("not readable")
+                    .with_help("paths are relative to the policy file; check the name and that the file is there"),
+                );
+                return false;
+            }
+        };
+        let reader = std::io::BufReader::new(file);
+        let result = match table.kind.value {
+            TableKind::Ptp => tables::read_ptp_into(ptp, reader).map(drop),
+            TableKind::Mue => tables::read_mue(reader).map(|limits| {
+                for limit in limits.iter() {
+                    mue.insert(*limit);
+                }
+            }),
+        };
+        let Err(errors) = result else { return true };
+        for error in errors {
+            self.report(Diagnostic {
+                code: DiagnosticCode::BadTableRow,
+                level: DiagnosticCode::BadTableRow.level(),
+                message: error.message,
+                location: Location::Data {
+                    path: full.to_path_buf(),
+                    line: error.line,
+                    column: error.column,
+                },
+                label: None,
+                help: Some(format!(
+                    "the file is declared by table `{}` in `{}`; see docs/language.md for the CMS layouts",
+                    table.name.value,
+                    view.path.display()
+                )),
+                related: Vec::new(),
+            });
+        }
+        false
     }
 
     fn table_row(&mut self, file: FileId, table: &TableDef, row: &TableRow, ptp: &mut PtpTable) {

@@ -315,8 +315,9 @@ pub struct TableDef {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TableSource {
-    /// A data file in the CMS layout, relative to the policy file.
-    File(Text),
+    /// Data files in the CMS layout, relative to the policy file, read as one
+    /// table (CMS splits the practitioner PTP edits over four files).
+    File(Vec<Text>),
     Rows(Vec<TableRow>),
 }
 

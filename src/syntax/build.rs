@@ -222,10 +222,13 @@ impl Builder {
         let source_span = self.span(&next);
         let source = self.next(&mut next.into_inner(), source_span, "a table source")?;
         let source = match source.as_rule() {
-            Rule::table_file => {
-                let path = self.next_value(&mut source.into_inner(), source_span, "a file path")?;
-                TableSource::File(self.string(path))
-            }
+            Rule::table_file => TableSource::File(
+                source
+                    .into_inner()
+                    .filter(|part| part.as_rule() == Rule::string)
+                    .map(|path| self.string(path))
+                    .collect(),
+            ),
             _ => {
                 let mut rows = Vec::new();
                 for row in source.into_inner() {

@@ -141,3 +141,34 @@ fn inline_daily_caps_honour_row_dates() {
     assert_eq!(cap("97530", "2026-01-01"), Some(6));
     assert_eq!(cap("97110", "2026-01-01"), None);
 }
+
+#[test]
+fn a_table_read_from_several_cms_files_has_the_rows_of_all() {
+    let policies = compiled("tests/fixtures/check/ok/tables-from-files");
+    let policy = policies.payers.get("example-files").expect("payer");
+    let rule = policy
+        .rules
+        .iter()
+        .find(|rule| rule.id == "example.ptp")
+        .expect("pairing rule");
+    let ppl::compile::RuleCheck::Pairing { table, .. } = &rule.check else {
+        panic!("pairing rule compiles to a pairing check");
+    };
+    assert!(
+        table.on(date("2019-12-31")).is_none(),
+        "the table starts in 2020"
+    );
+    let table = table
+        .on(date("2024-06-01"))
+        .expect("table in force from 2020");
+    // From the first file, still active; from the second, deleted on 2025-01-01.
+    assert!(table
+        .edit_on(code("97530"), code("97140"), date("2026-01-01"))
+        .is_some());
+    assert!(table
+        .edit_on(code("97530"), code("97535"), date("2024-12-31"))
+        .is_some());
+    assert!(table
+        .edit_on(code("97530"), code("97535"), date("2025-01-01"))
+        .is_none());
+}
