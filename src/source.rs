@@ -62,6 +62,37 @@ impl SourceMap {
         (0..self.files.len()).map(|index| FileId(u32::try_from(index).unwrap_or(u32::MAX)))
     }
 
+    /// The byte range of the lines around `start..end`, with up to `before`
+    /// lines above and `after` lines below, and the 0-based index of its first line.
+    pub fn window(
+        &self,
+        id: FileId,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+    ) -> (std::ops::Range<usize>, usize) {
+        let Some(file) = self.file(id) else {
+            return (0..0, 0);
+        };
+        let text_len = file.named.inner().len();
+        let line_of = |offset: usize| {
+            file.line_starts
+                .partition_point(|&s| s <= offset)
+                .saturating_sub(1)
+        };
+        let first_line = line_of(start).saturating_sub(before);
+        let last_line = line_of(end) + after + 1;
+        let window_start = file.line_starts.get(first_line).copied().unwrap_or(0);
+        let window_end = file
+            .line_starts
+            .get(last_line + 1)
+            .copied()
+            .unwrap_or(text_len)
+            .min(text_len);
+        (window_start..window_end, first_line)
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_column(&self, id: FileId, offset: usize) -> (usize, usize) {
         let Some(file) = self.file(id) else {

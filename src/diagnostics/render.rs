@@ -29,10 +29,11 @@ pub fn render_human(
         .with_links(false);
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let view = View {
-            diagnostic,
-            sources,
+        let source = match diagnostic.location {
+            Location::Source { file, .. } => Some(WindowedSource { sources, file }),
+            _ => None,
         };
+        let view = View { diagnostic, source };
         if handler.render_report(&mut out, &view).is_err() {
             out.push_str(&format!(
                 "{}: {}\n",
@@ -48,7 +49,54 @@ pub fn render_human(
 /// One diagnostic as miette sees it.
 struct View<'a> {
     diagnostic: &'a Diagnostic,
+    /// The file the diagnostic points into, read window by window.
+    source: Option<WindowedSource<'a>>,
+}
+
+/// A policy file as miette reads it: miette finds a span's lines by scanning
+/// from the start of the text, so each read is given only the lines around
+/// the span (found by binary search), which keeps a run with thousands of
+/// diagnostics on a large file linear.
+struct WindowedSource<'a> {
     sources: &'a SourceMap,
+    file: crate::source::FileId,
+}
+
+impl SourceCode for WindowedSource<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
+        let text = self.sources.text(self.file);
+        let start = span.offset();
+        let end = start + span.len();
+        let (window, first_line) = self.sources.window(
+            self.file,
+            start,
+            end,
+            context_lines_before,
+            context_lines_after,
+        );
+        let slice = text
+            .get(window.clone())
+            .ok_or(miette::MietteError::OutOfBounds)?;
+        let local = miette::SourceSpan::new(start.saturating_sub(window.start).into(), span.len());
+        let contents = slice.read_span(&local, context_lines_before, context_lines_after)?;
+        let name = self.sources.path(self.file).display().to_string();
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            name,
+            contents.data(),
+            miette::SourceSpan::new(
+                (contents.span().offset() + window.start).into(),
+                contents.span().len(),
+            ),
+            contents.line() + first_line,
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
 }
 
 impl fmt::Debug for View<'_> {
@@ -97,10 +145,7 @@ impl miette::Diagnostic for View<'_> {
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
         match self.diagnostic.location {
-            Location::Source { file, .. } => self
-                .sources
-                .named(file)
-                .map(|named| named as &dyn SourceCode),
+            Location::Source { .. } => self.source.as_ref().map(|source| source as &dyn SourceCode),
             _ => None,
         }
     }
