@@ -655,18 +655,23 @@ impl Compiler<'_> {
         self.checked.tables.get(&full)
     }
 
-    fn ptp_table(&self, name: &str) -> VersionedTable<PtpTable> {
-        let mut versions = Vec::new();
-        for def in self.namespace.tables.get(name).into_iter().flatten() {
-            let Some(Item {
+    /// Every version of table `name`, with where it is defined.
+    fn table_versions(&self, name: &str) -> impl Iterator<Item = (DefRef, &TableDef)> + '_ {
+        let defs = self.namespace.tables.get(name).into_iter().flatten();
+        defs.filter_map(|def| match self.checked.item(*def) {
+            Some(Item {
                 kind: ItemKind::Table(table),
                 ..
-            }) = self.checked.item(*def)
-            else {
-                continue;
-            };
+            }) => Some((*def, table)),
+            _ => None,
+        })
+    }
+
+    fn ptp_table(&self, name: &str) -> VersionedTable<PtpTable> {
+        let mut versions = Vec::new();
+        for (def, table) in self.table_versions(name) {
             let loaded = match &table.source {
-                TableSource::File(paths) => match self.loaded_table(*def, paths) {
+                TableSource::File(paths) => match self.loaded_table(def, paths) {
                     Some(LoadedTable::Ptp(loaded)) => Some(loaded.clone()),
                     _ => None,
                 },
@@ -681,18 +686,11 @@ impl Compiler<'_> {
 
     fn mue_table(&self, name: &str) -> VersionedTable<MueTable> {
         let mut versions = Vec::new();
-        for def in self.namespace.tables.get(name).into_iter().flatten() {
-            let Some(Item {
-                kind: ItemKind::Table(table),
-                ..
-            }) = self.checked.item(*def)
-            else {
-                continue;
-            };
+        for (def, table) in self.table_versions(name) {
             let table_dates = DateRange::of(&table.effective);
             match &table.source {
                 TableSource::File(paths) => {
-                    if let Some(LoadedTable::Mue(loaded)) = self.loaded_table(*def, paths) {
+                    if let Some(LoadedTable::Mue(loaded)) = self.loaded_table(def, paths) {
                         versions.push((table_dates, loaded.clone()));
                     }
                 }

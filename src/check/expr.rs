@@ -94,12 +94,8 @@ impl<'c, 'w> ExprChecker<'c, 'w> {
                 return;
             }
         }
-        if self
-            .path(&segments, placeholder.span, env, extras)
-            .is_none()
-        {
-            // Reported by `path`.
-        }
+        // An unknown field is reported by `resolve`.
+        let _ = self.resolve(&segments, placeholder.span, env, extras);
     }
 
     /// The type of a condition, or `None` when an error was reported.
@@ -203,124 +199,82 @@ impl<'c, 'w> ExprChecker<'c, 'w> {
         env: &Env,
         extras: &[&str],
     ) -> Option<Resolution> {
-        let (&root, rest) = segments.split_first()?;
-        let (record, rest): (&'static Record, &[&str]) = match root {
-            "line" if env.line_visible() => (&LINE, rest),
-            "visit" if env.visit_visible() => (&VISIT, rest),
-            "activity" if env.bound_activity => (&schema::ACTIVITY, rest),
-            "line" | "visit" => {
+        match lookup(segments, span, env) {
+            Ok(resolution) => Some(resolution),
+            Err(error) => {
+                let diagnostic = self.path_error(error, extras);
+                self.report(diagnostic);
+                None
+            }
+        }
+    }
+
+    fn path_error(&self, error: PathError, extras: &[&str]) -> Diagnostic {
+        match error {
+            PathError::NotHere { root, span } => {
                 let help = if root == "line" {
                     "this rule is not `for line`: count or sum over lines instead, e.g. `count(visit.lines where line.code in [97535])`"
                 } else {
                     "this rule is `for claim`: use `for visit` to judge each date of service"
                 };
-                self.report(
-                    Diagnostic::new(
-                        DiagnosticCode::UnknownField,
-                        self.file,
-                        span,
-                        format!("`{root}` is not available in this rule"),
-                    )
-                    .with_label(format!("no `{root}` here"))
-                    .with_help(help),
-                );
-                return None;
+                Diagnostic::new(
+                    DiagnosticCode::UnknownField,
+                    self.file,
+                    span,
+                    format!("`{root}` is not available in this rule"),
+                )
+                .with_label(format!("no `{root}` here"))
+                .with_help(help)
             }
-            _ => (&CLAIM, segments),
-        };
-        let mut current = record;
-        let mut through_list = None;
-        let mut offset = span.start;
-        if !std::ptr::eq(record, &CLAIM) {
-            offset += root.len() + 1;
-        }
-        let mut remaining = rest.iter().peekable();
-        if remaining.peek().is_none() {
-            return Some(Resolution {
-                ty: Ty::Record(record),
-                through_list,
-            });
-        }
-        while let Some(segment) = remaining.next() {
-            let segment_span = Span::new(offset, offset + segment.len());
-            offset += segment.len() + 1;
-            let Some(field) = current.field(segment) else {
-                let mut known: Vec<&str> = current.names().collect();
-                if std::ptr::eq(current, &CLAIM) {
+            PathError::UnknownField {
+                record,
+                segment,
+                span,
+            } => {
+                let mut known: Vec<&str> = record.names().collect();
+                let is_claim = std::ptr::eq(record, &CLAIM);
+                if is_claim {
                     known.extend(["line", "visit"]);
                     known.extend(extras.iter().copied());
                     known.extend(self.namespace.consts.keys().map(String::as_str));
                 }
-                let help = did_you_mean(segment, known.iter().copied()).unwrap_or_else(|| {
+                let help = did_you_mean(&segment, known.iter().copied()).unwrap_or_else(|| {
                     format!(
                         "`{}` has: {}",
-                        current.name,
-                        current.names().collect::<Vec<_>>().join(", ")
+                        record.name,
+                        record.names().collect::<Vec<_>>().join(", ")
                     )
                 });
-                let what = if std::ptr::eq(current, &CLAIM) {
+                let what = if is_claim {
                     "the claim".to_owned()
                 } else {
-                    format!("`{}`", current.name)
+                    format!("`{}`", record.name)
                 };
-                self.report(
-                    Diagnostic::new(
-                        DiagnosticCode::UnknownField,
-                        self.file,
-                        segment_span,
-                        format!("{what} has no field `{segment}`"),
-                    )
-                    .with_label("unknown field")
-                    .with_help(help),
-                );
-                return None;
-            };
-            let ty = field.ty.ty();
-            if remaining.peek().is_none() {
-                let ty = if through_list.is_some() {
-                    Ty::List(Box::new(ty))
-                } else {
-                    ty
-                };
-                return Some(Resolution { ty, through_list });
+                Diagnostic::new(
+                    DiagnosticCode::UnknownField,
+                    self.file,
+                    span,
+                    format!("{what} has no field `{segment}`"),
+                )
+                .with_label("unknown field")
+                .with_help(help)
             }
-            match ty {
-                Ty::Record(next) => current = next,
-                Ty::List(item) => match *item {
-                    Ty::Record(next) if through_list.is_none() => {
-                        through_list = Some(next);
-                        current = next;
-                    }
-                    _ => {
-                        self.report(
-                            Diagnostic::new(
-                                DiagnosticCode::UnknownField,
-                                self.file,
-                                segment_span,
-                                format!("`{segment}` is a list of values, with no fields"),
-                            )
-                            .with_label("no fields here")
-                            .with_help("use `includes` to ask whether a list has a code"),
-                        );
-                        return None;
-                    }
-                },
-                other => {
-                    self.report(
-                        Diagnostic::new(
-                            DiagnosticCode::UnknownField,
-                            self.file,
-                            segment_span,
-                            format!("`{segment}` is {}, with no fields", other.describe()),
-                        )
-                        .with_label("no fields here")
-                        .with_help("end the path here"),
-                    );
-                    return None;
-                }
+            PathError::NoFields { segment, ty, span } => {
+                let (message, help) = match ty {
+                    Ty::List(_) => (
+                        format!("`{segment}` is a list of values, with no fields"),
+                        "use `includes` to ask whether a list has a code",
+                    ),
+                    other => (
+                        format!("`{segment}` is {}, with no fields", other.describe()),
+                        "end the path here",
+                    ),
+                };
+                Diagnostic::new(DiagnosticCode::UnknownField, self.file, span, message)
+                    .with_label("no fields here")
+                    .with_help(help)
             }
         }
-        None
     }
 
     fn compare(
@@ -369,14 +323,8 @@ impl<'c, 'w> ExprChecker<'c, 'w> {
             if !is_field_or_const {
                 if let ExprKind::Path(other_path) = &other.kind {
                     let other_segments: Vec<&str> = other_path.split('.').collect();
-                    let mut quiet = Checker::quiet_copy(self.checker);
-                    let other_ty = ExprChecker::new(&mut quiet, self.namespace, self.file).path(
-                        &other_segments,
-                        other.span,
-                        env,
-                        &[],
-                    );
-                    if let Some(Ty::Enum(name, values)) = other_ty {
+                    let other_ty = lookup(&other_segments, other.span, env).map(|r| r.ty);
+                    if let Ok(Ty::Enum(name, values)) = other_ty {
                         if !values.contains(&word.as_str()) {
                             let help =
                                 did_you_mean(word, values.iter().copied()).unwrap_or_else(|| {
@@ -588,19 +536,95 @@ impl<'c, 'w> ExprChecker<'c, 'w> {
     }
 }
 
-impl Checker<'_> {
-    /// A checker that shares the workspace but whose reports are thrown away
-    /// (used to peek at a type without reporting twice).
-    fn quiet_copy<'w>(checker: &Checker<'w>) -> Checker<'w> {
-        Checker {
-            workspace: checker.workspace,
-            diagnostics: Vec::new(),
-            namespaces: std::collections::BTreeMap::new(),
-            in_progress: std::collections::BTreeSet::new(),
-            tables: std::collections::BTreeMap::new(),
-            used: std::collections::BTreeSet::new(),
+/// Why a path names no claim field.
+enum PathError {
+    /// `line` or `visit` where the rule's scope has none.
+    NotHere { root: &'static str, span: Span },
+    UnknownField {
+        record: &'static Record,
+        segment: String,
+        span: Span,
+    },
+    /// A path goes on past a value that has no fields.
+    NoFields { segment: String, ty: Ty, span: Span },
+}
+
+/// Resolves a claim field path in the scope `env`, without reporting.
+fn lookup(segments: &[&str], span: Span, env: &Env) -> Result<Resolution, PathError> {
+    let Some((&root, rest)) = segments.split_first() else {
+        return Err(PathError::UnknownField {
+            record: &CLAIM,
+            segment: String::new(),
+            span,
+        });
+    };
+    let (record, rest): (&'static Record, &[&str]) = match root {
+        "line" if env.line_visible() => (&LINE, rest),
+        "visit" if env.visit_visible() => (&VISIT, rest),
+        "activity" if env.bound_activity => (&schema::ACTIVITY, rest),
+        "line" => return Err(PathError::NotHere { root: "line", span }),
+        "visit" => {
+            return Err(PathError::NotHere {
+                root: "visit",
+                span,
+            })
+        }
+        _ => (&CLAIM, segments),
+    };
+    let mut current = record;
+    let mut through_list = None;
+    let mut offset = span.start;
+    if !std::ptr::eq(record, &CLAIM) {
+        offset += root.len() + 1;
+    }
+    let mut remaining = rest.iter().peekable();
+    if remaining.peek().is_none() {
+        return Ok(Resolution {
+            ty: Ty::Record(record),
+            through_list,
+        });
+    }
+    while let Some(segment) = remaining.next() {
+        let segment_span = Span::new(offset, offset + segment.len());
+        offset += segment.len() + 1;
+        let Some(field) = current.field(segment) else {
+            return Err(PathError::UnknownField {
+                record: current,
+                segment: (*segment).to_owned(),
+                span: segment_span,
+            });
+        };
+        let ty = field.ty.ty();
+        if remaining.peek().is_none() {
+            let ty = if through_list.is_some() {
+                Ty::List(Box::new(ty))
+            } else {
+                ty
+            };
+            return Ok(Resolution { ty, through_list });
+        }
+        match ty {
+            Ty::Record(next) => current = next,
+            Ty::List(item) if through_list.is_none() && matches!(*item, Ty::Record(_)) => {
+                if let Ty::Record(next) = *item {
+                    through_list = Some(next);
+                    current = next;
+                }
+            }
+            other => {
+                return Err(PathError::NoFields {
+                    segment: (*segment).to_owned(),
+                    ty: other,
+                    span: segment_span,
+                })
+            }
         }
     }
+    Err(PathError::UnknownField {
+        record: current,
+        segment: String::new(),
+        span,
+    })
 }
 
 fn is_quantity(value: ValueType) -> bool {

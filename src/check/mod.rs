@@ -589,7 +589,9 @@ impl<'w> Checker<'w> {
         }
     }
 
-    /// Evaluates a set expression for the checks, reporting what is wrong.
+    /// Evaluates a set expression for the checks, reporting what is wrong in it:
+    /// unknown names, malformed codes, sets of the wrong kind, a set that leads
+    /// back to the one being defined (`stack` holds it).
     fn evaluate_set(
         &mut self,
         namespace: &Namespace,
@@ -602,91 +604,44 @@ impl<'w> Checker<'w> {
         let mut reports = Vec::new();
         let value = {
             let mut resolve = |name: &Text| -> Resolved {
-                let Some(defs) = namespace.codesets.get(&name.value) else {
-                    let mut diagnostic = Diagnostic::new(
-                        DiagnosticCode::UnknownName,
-                        file,
-                        name.span,
-                        format!("no code set is named `{}`", name.value),
-                    )
-                    .with_label("unknown code set");
-                    if let Some(help) =
-                        did_you_mean(&name.value, namespace.codesets.keys().map(String::as_str))
-                    {
-                        diagnostic = diagnostic.with_help(help);
-                    } else {
-                        diagnostic = diagnostic
-                            .with_help("define it with `codeset NAME: KIND = [...]`, or `include` the library that has it");
-                    }
-                    reports.push(diagnostic);
-                    return Resolved::Unknown;
-                };
-                let mut union: Option<SetValue> = None;
-                for def in defs {
-                    self.used.insert(*def);
-                    if stack.contains(def) {
-                        reports.push(
-                            Diagnostic::new(
-                                DiagnosticCode::Cycle,
-                                file,
-                                name.span,
-                                format!("code set `{}` is defined in terms of itself", name.value),
-                            )
-                            .with_label("refers back")
-                            .with_help(
-                                "a code set cannot include itself, directly or through other sets",
-                            ),
-                        );
-                        return Resolved::Unknown;
-                    }
-                    let Some(Item {
-                        kind: ItemKind::CodeSet(set),
-                        ..
-                    }) = self.item(*def)
-                    else {
-                        continue;
-                    };
-                    stack.push(*def);
-                    let mut ignored = Vec::new();
-                    let mut cycle = false;
-                    let value = self.evaluate_quietly(
-                        namespace,
-                        &set.expr,
-                        set.kind.value,
-                        stack,
-                        &mut ignored,
-                        &mut cycle,
+                if !namespace.codesets.contains_key(&name.value) {
+                    let help = did_you_mean(&name.value, namespace.codesets.keys().map(String::as_str))
+                        .unwrap_or_else(|| {
+                            "define it with `codeset NAME: KIND = [...]`, or `include` the library that has it"
+                                .to_owned()
+                        });
+                    reports.push(
+                        Diagnostic::new(
+                            DiagnosticCode::UnknownName,
+                            file,
+                            name.span,
+                            format!("no code set is named `{}`", name.value),
+                        )
+                        .with_label("unknown code set")
+                        .with_help(help),
                     );
-                    if cycle {
-                        reports.push(
-                            Diagnostic::new(
-                                DiagnosticCode::Cycle,
-                                file,
-                                name.span,
-                                format!(
-                                    "code set `{}` leads back to the set being defined",
-                                    name.value
-                                ),
-                            )
-                            .with_label("refers back")
-                            .with_help(
-                                "a code set cannot include itself, directly or through other sets",
+                    return Resolved::Unknown;
+                }
+                let mut cycle = false;
+                let resolved = self.named_set(namespace, &name.value, stack, &mut cycle);
+                if cycle {
+                    reports.push(
+                        Diagnostic::new(
+                            DiagnosticCode::Cycle,
+                            file,
+                            name.span,
+                            format!(
+                                "code set `{}` leads back to the set being defined",
+                                name.value
                             ),
-                        );
-                    }
-                    stack.pop();
-                    union = Some(match union {
-                        None => value,
-                        Some(previous) if previous.kind() == value.kind() => {
-                            union_values(previous, value)
-                        }
-                        Some(previous) => previous,
-                    });
+                        )
+                        .with_label("refers back")
+                        .with_help(
+                            "a code set cannot include itself, directly or through other sets",
+                        ),
+                    );
                 }
-                match union {
-                    Some(value) => Resolved::Set(value),
-                    None => Resolved::Unknown,
-                }
+                resolved
             };
             codeset::evaluate(expr, kind, &mut resolve, &mut problems)
         };
@@ -699,54 +654,49 @@ impl<'w> Checker<'w> {
         value
     }
 
-    /// The value of a set without reporting (its own definition reports).
-    fn evaluate_quietly(
+    /// The value of code set `name`, every version unioned, without reporting
+    /// (each definition reports its own problems where it stands). `cycle` is
+    /// set when the set leads back to the first one on `stack`.
+    fn named_set(
         &mut self,
         namespace: &Namespace,
-        expr: &SetExpr,
-        kind: CodeKind,
+        name: &str,
         stack: &mut Vec<DefRef>,
-        problems: &mut Vec<SetProblem>,
         cycle: &mut bool,
-    ) -> SetValue {
-        let mut resolve = |name: &Text| -> Resolved {
-            let Some(defs) = namespace.codesets.get(&name.value) else {
-                return Resolved::Unknown;
-            };
-            let mut union: Option<SetValue> = None;
-            for def in defs {
-                if stack.first() == Some(def) {
-                    *cycle = true;
-                }
-                if stack.contains(def) || stack.len() > MAX_SET_DEPTH {
-                    return Resolved::Unknown;
-                }
-                let Some(Item {
-                    kind: ItemKind::CodeSet(set),
-                    ..
-                }) = self.item(*def)
-                else {
-                    continue;
-                };
-                stack.push(*def);
-                let mut ignored = Vec::new();
-                let value = self.evaluate_quietly(
-                    namespace,
-                    &set.expr,
-                    set.kind.value,
-                    stack,
-                    &mut ignored,
-                    cycle,
-                );
-                stack.pop();
-                union = Some(match union {
-                    None => value,
-                    Some(previous) => union_values(previous, value),
-                });
-            }
-            union.map_or(Resolved::Unknown, Resolved::Set)
+    ) -> Resolved {
+        let Some(defs) = namespace.codesets.get(name) else {
+            return Resolved::Unknown;
         };
-        codeset::evaluate(expr, kind, &mut resolve, problems)
+        let mut union: Option<SetValue> = None;
+        for def in defs {
+            self.used.insert(*def);
+            if stack.first() == Some(def) {
+                *cycle = true;
+            }
+            if stack.contains(def) || stack.len() > MAX_SET_DEPTH {
+                return Resolved::Unknown;
+            }
+            let Some(Item {
+                kind: ItemKind::CodeSet(set),
+                ..
+            }) = self.item(*def)
+            else {
+                continue;
+            };
+            stack.push(*def);
+            let mut ignored = Vec::new();
+            let value = {
+                let mut resolve =
+                    |inner: &Text| self.named_set(namespace, &inner.value, stack, cycle);
+                codeset::evaluate(&set.expr, set.kind.value, &mut resolve, &mut ignored)
+            };
+            stack.pop();
+            union = Some(match union {
+                None => value,
+                Some(previous) => union_values(previous, value),
+            });
+        }
+        union.map_or(Resolved::Unknown, Resolved::Set)
     }
 
     fn table(&mut self, view: &FileView<'w>, table: &TableDef) {
