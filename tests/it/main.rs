@@ -12,4 +12,5 @@ mod check_fixtures;
 mod cli;
 mod compile;
 mod diagnostics_docs;
+mod docs_examples;
 mod shipped_policies;
