@@ -1008,11 +1008,50 @@ impl<'w> Checker<'w> {
                 if let Some(gap) = first_gap(&own) {
                     reports.push(gap.into_diagnostic(view.id, what, name));
                 }
+                if let Some(diagnostic) = self.disagreeing_versions(view.id, &own, what, name) {
+                    reports.push(diagnostic);
+                }
             }
         }
         for diagnostic in reports {
             self.report(diagnostic);
         }
+    }
+
+    /// Versions of one name must be the same kind of thing: a code set of one
+    /// kind, a constant of one type, a table of one kind, a rule of one family.
+    fn disagreeing_versions(
+        &self,
+        file: FileId,
+        versions: &[(DefRef, &Effective, Span)],
+        what: &str,
+        name: &str,
+    ) -> Option<Diagnostic> {
+        let shape = |def: DefRef| -> Option<(&'static str, Span)> {
+            match &self.item(def)?.kind {
+                ItemKind::CodeSet(set) => Some((set.kind.value.keyword(), set.kind.span)),
+                ItemKind::Const(constant) => Some((constant.ty.value.keyword(), constant.ty.span)),
+                ItemKind::Table(table) => {
+                    Some((table_kind_word(table.kind.value), table.kind.span))
+                }
+                ItemKind::Rule(rule) => Some((rule.family.value.keyword(), rule.family.span)),
+                _ => None,
+            }
+        };
+        let mut shapes = versions.iter().filter_map(|(def, _, _)| shape(*def));
+        let (first, first_span) = shapes.next()?;
+        let (other, other_span) = shapes.find(|(other, _)| *other != first)?;
+        Some(
+            Diagnostic::new(
+                DiagnosticCode::TypeMismatch,
+                file,
+                other_span,
+                format!("versions of {what} `{name}` disagree: `{first}` here, `{other}` there"),
+            )
+            .with_label(format!("`{other}`"))
+            .with_related(file, first_span, format!("`{first}`"))
+            .with_help("every version of a name must be the same kind of thing; give the other one its own name"),
+        )
     }
 
     /// Payer files' own definitions that nothing refers to.
