@@ -16,6 +16,7 @@ pub mod codes;
 pub mod codeset;
 pub mod compile;
 pub mod diagnostics;
+pub mod eval;
 pub mod format;
 pub mod source;
 pub mod syntax;
