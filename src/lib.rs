@@ -18,6 +18,7 @@ pub mod compile;
 pub mod diagnostics;
 pub mod eval;
 pub mod format;
+pub mod report;
 pub mod source;
 pub mod syntax;
 pub mod tables;

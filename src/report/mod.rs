@@ -1,0 +1,5 @@
+//! Stage 5: the evaluation report, for machines (JSON, NDJSON) and people (miette).
+
+mod model;
+
+pub use model::*;

@@ -1,0 +1,137 @@
+//! The evaluation report: exactly the report contract (`shared/spec/report-v1.md`),
+//! plus fields the contract allows later versions to add (marked below).
+//!
+//! Field order is the JSON order; every collection is in a stable order, so
+//! the same input gives byte-identical JSON.
+
+use serde::Serialize;
+
+use crate::syntax::Category;
+
+/// One claim's report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClaimReport {
+    pub claim_id: String,
+    pub payer: String,
+    pub status: Status,
+    pub lines: Vec<LineReport>,
+    /// By line (claim-level findings last), then rule id.
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Warn,
+    Incomplete,
+    Fail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LineReport {
+    /// 0-based, in claim order.
+    pub index: usize,
+    pub code: String,
+    /// YYYY-MM-DD.
+    pub date_of_service: String,
+    /// The effective-dated version in force on that date: `PAYER@DATE`, where
+    /// DATE is the latest `from` date among the rules, constants, code sets and
+    /// tables in force then (`PAYER@base` when none is dated).
+    pub policy_version: String,
+    pub units_billed: u32,
+    /// What the payer's unit rule allows from the documented minutes; null
+    /// where the code is untimed or the minutes are missing.
+    pub units_supported: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingSeverity {
+    Deny,
+    Undetermined,
+    Warn,
+    Info,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub category: Category,
+    pub severity: FindingSeverity,
+    /// For `undetermined`: the claim paths whose facts are needed.
+    pub missing: Vec<String>,
+    pub message: String,
+    /// 0-based line index; null for the whole claim.
+    pub line: Option<usize>,
+    pub claim_span: Option<ClaimSpanOut>,
+    pub policy_span: PolicySpan,
+    pub help: Option<String>,
+    pub carc: Option<String>,
+    /// Added in this version (the contract allows additions): the remark code.
+    pub rarc: Option<String>,
+    pub citation: Option<String>,
+    pub fix: Option<FixOut>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClaimSpanOut {
+    pub path: String,
+    pub start: Option<usize>,
+    pub end: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicySpan {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixOp {
+    SetUnits,
+    AddModifier,
+    RemoveModifier,
+    ReplaceModifier,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FixOut {
+    pub op: FixOp,
+    pub line: usize,
+    /// The units to set, or the modifier to add or remove; for `replace_modifier`,
+    /// `FROM>TO` (`59>XU`).
+    pub value: String,
+}
+
+impl ClaimReport {
+    /// The contract's rule: `fail` when any finding is `deny`; else `incomplete`
+    /// when any is `undetermined`; else `warn` when any is `warn`; else `pass`.
+    pub fn status_of(findings: &[Finding]) -> Status {
+        let has = |severity| findings.iter().any(|f| f.severity == severity);
+        if has(FindingSeverity::Deny) {
+            Status::Fail
+        } else if has(FindingSeverity::Undetermined) {
+            Status::Incomplete
+        } else if has(FindingSeverity::Warn) {
+            Status::Warn
+        } else {
+            Status::Pass
+        }
+    }
+}
+
+/// An NDJSON line that could not be read: `{"input_line": N, "error": {...}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ErrorRecord {
+    pub input_line: usize,
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ErrorDetail {
+    pub message: String,
+    pub path: String,
+}
