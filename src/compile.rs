@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::check::{Checked, DefRef, LoadedTable, Namespace};
+use crate::check::{schema, Checked, DefRef, LoadedTable, Namespace};
 use crate::codes::{Modifier, ProcedureCode};
 use crate::codeset::{self, Resolved, SetValue};
 use crate::syntax::*;
@@ -143,6 +143,18 @@ pub struct CompiledRule {
     pub check: RuleCheck,
 }
 
+impl CompiledRule {
+    /// Whether the rule judges a line with `code` on `date`. A telehealth
+    /// rule's `codes` is the list of codes it allows, so it judges every line.
+    pub fn is_about(&self, code: ProcedureCode, date: Date) -> bool {
+        self.family == Family::Telehealth
+            || self
+                .codes
+                .as_ref()
+                .is_none_or(|codes| codes.has_procedure(code, date))
+    }
+}
+
 /// What each family checks, in compiled form.
 #[derive(Clone, Debug)]
 pub enum RuleCheck {
@@ -175,8 +187,52 @@ pub enum RuleCheck {
     },
     General {
         scope: Scope,
-        when: Option<Expr>,
-        require: Expr,
+        when: Option<Cond>,
+        require: Cond,
+    },
+}
+
+/// A condition of a general rule, compiled: paths split, names resolved,
+/// code sets evaluated (per span of dates) so membership is a hash lookup.
+#[derive(Clone, Debug)]
+pub enum Cond {
+    Literal(Literal),
+    /// A claim field path, split (`["line", "minutes"]`).
+    Field(Vec<String>),
+    /// A constant of the policy, by name (its value depends on the date).
+    Constant(String),
+    /// An enumerated value written as a bare word (`PT`).
+    Word(String),
+    Present(Vec<String>),
+    Count {
+        list: Vec<String>,
+        filter: Option<Box<Cond>>,
+    },
+    Sum {
+        path: Vec<String>,
+        filter: Option<Box<Cond>>,
+    },
+    Not(Box<Cond>),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Compare(CompareOp, Box<Cond>, Box<Cond>),
+    Arith(ArithOp, Box<Cond>, Box<Cond>),
+    /// A code `in` (or `not in`) a code set.
+    InSet {
+        negate: bool,
+        value: Box<Cond>,
+        set: VersionedSet,
+    },
+    /// An enumerated value `in` a list of words.
+    InWords {
+        negate: bool,
+        value: Box<Cond>,
+        words: Vec<String>,
+    },
+    /// A list of codes that `includes` one of a set's codes.
+    Includes {
+        list: Box<Cond>,
+        set: VersionedSet,
     },
 }
 
@@ -242,22 +298,33 @@ impl CompiledPolicy {
         code: ProcedureCode,
         date: Date,
     ) -> impl Iterator<Item = &CompiledRule> + '_ {
+        self.rule_indexes_for(code, date)
+            .filter_map(|index| self.rules.get(index))
+    }
+
+    /// Like [`CompiledPolicy::rules_for`], as indexes into `rules`, in index order.
+    pub fn rule_indexes_for(
+        &self,
+        code: ProcedureCode,
+        date: Date,
+    ) -> impl Iterator<Item = usize> + '_ {
         let indexed = self
             .by_code
             .get(&code)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        indexed
+        let mut indexes: Vec<usize> = indexed
             .iter()
             .chain(self.every_line.iter())
-            .filter_map(|&index| self.rules.get(index as usize))
-            .filter(move |rule| {
-                rule.effective.contains(date)
-                    && rule
-                        .codes
-                        .as_ref()
-                        .is_none_or(|codes| codes.has_procedure(code, date))
+            .map(|&index| index as usize)
+            .filter(|&index| {
+                self.rules
+                    .get(index)
+                    .is_some_and(|rule| rule.effective.contains(date) && rule.is_about(code, date))
             })
+            .collect();
+        indexes.sort_unstable();
+        indexes.into_iter()
     }
 }
 
@@ -346,12 +413,12 @@ impl Compiler<'_> {
         for (index, rule) in rules.iter().enumerate() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             match &rule.codes {
-                Some(codes) => {
+                Some(codes) if rule.family != Family::Telehealth => {
                     for code in codes.procedures() {
                         by_code.entry(code).or_default().push(index);
                     }
                 }
-                None => every_line.push(index),
+                _ => every_line.push(index),
             }
         }
         let mut constants = BTreeMap::new();
@@ -426,10 +493,7 @@ impl Compiler<'_> {
             check: RuleCheck::General {
                 scope: Scope::Line,
                 when: None,
-                require: Expr {
-                    kind: ExprKind::Literal(Literal::Flag(true)),
-                    span: Span::default(),
-                },
+                require: Cond::Literal(Literal::Flag(true)),
             },
         };
         let set = |expr: &SetExpr, kind: CodeKind| self.versioned_set(expr, kind, effective);
@@ -576,14 +640,91 @@ impl Compiler<'_> {
             },
             Family::General => RuleCheck::General {
                 scope,
-                when,
-                require: require.unwrap_or(Expr {
-                    kind: ExprKind::Literal(Literal::Flag(true)),
-                    span: Span::default(),
-                }),
+                when: when.map(|expr| self.condition(&expr, effective)),
+                require: require
+                    .map(|expr| self.condition(&expr, effective))
+                    .unwrap_or(Cond::Literal(Literal::Flag(true))),
             },
         };
         Some(compiled)
+    }
+
+    /// Compiles a checked condition.
+    fn condition(&self, expr: &Expr, within: DateRange) -> Cond {
+        let boxed = |e: &Expr| Box::new(self.condition(e, within));
+        let split = |path: &str| path.split('.').map(str::to_owned).collect::<Vec<_>>();
+        match &expr.kind {
+            ExprKind::Literal(literal) => Cond::Literal(literal.clone()),
+            ExprKind::Group(inner) => self.condition(inner, within),
+            ExprKind::Path(path)
+                if !path.contains('.') && self.namespace.consts.contains_key(path) =>
+            {
+                Cond::Constant(path.clone())
+            }
+            ExprKind::Path(path) if !path.contains('.') && schema::CLAIM.field(path).is_none() => {
+                Cond::Word(path.clone())
+            }
+            ExprKind::Path(path) => Cond::Field(split(path)),
+            ExprKind::Present(path) => Cond::Present(split(&path.value)),
+            ExprKind::Aggregate {
+                function,
+                path,
+                filter,
+            } => {
+                let filter = filter.as_deref().map(boxed);
+                match function {
+                    Aggregate::Count => Cond::Count {
+                        list: split(&path.value),
+                        filter,
+                    },
+                    Aggregate::Sum => Cond::Sum {
+                        path: split(&path.value),
+                        filter,
+                    },
+                }
+            }
+            ExprKind::Not(inner) => Cond::Not(boxed(inner)),
+            ExprKind::And(a, b) => Cond::And(boxed(a), boxed(b)),
+            ExprKind::Or(a, b) => Cond::Or(boxed(a), boxed(b)),
+            ExprKind::Compare(op, a, b) => Cond::Compare(*op, boxed(a), boxed(b)),
+            ExprKind::Arith(op, a, b) => Cond::Arith(*op, boxed(a), boxed(b)),
+            ExprKind::Membership { op, value, set } => {
+                let value_ty = match &value.kind {
+                    ExprKind::Path(path) => {
+                        schema::field_type(&path.split('.').collect::<Vec<_>>())
+                    }
+                    _ => None,
+                };
+                match (op, value_ty) {
+                    (MembershipOp::Includes, Some(schema::Ty::List(item))) => {
+                        let kind = match *item {
+                            schema::Ty::Code(kind) => kind,
+                            _ => CodeKind::Procedure,
+                        };
+                        Cond::Includes {
+                            list: boxed(value),
+                            set: self.versioned_set(set, kind, within),
+                        }
+                    }
+                    (op, Some(schema::Ty::Enum(..))) => Cond::InWords {
+                        negate: *op == MembershipOp::NotIn,
+                        value: boxed(value),
+                        words: set_words(set),
+                    },
+                    (op, ty) => {
+                        let kind = match ty {
+                            Some(schema::Ty::Code(kind)) => kind,
+                            _ => CodeKind::Procedure,
+                        };
+                        Cond::InSet {
+                            negate: *op == MembershipOp::NotIn,
+                            value: boxed(value),
+                            set: self.versioned_set(set, kind, within),
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Evaluates a set expression once per span of dates in which no code set
@@ -706,6 +847,23 @@ impl Compiler<'_> {
         }
         VersionedTable { versions }
     }
+}
+
+/// The words of `[PT OT]` (enumerated values, not codes).
+fn set_words(set: &SetExpr) -> Vec<String> {
+    std::iter::once(&set.first)
+        .chain(set.rest.iter().map(|(_, term)| term))
+        .flat_map(|term| match term {
+            SetTerm::Literal { elements, .. } => elements
+                .iter()
+                .filter_map(|element| match element {
+                    SetElement::Code(word) => Some(word.value.clone()),
+                    SetElement::Range { .. } => None,
+                })
+                .collect(),
+            SetTerm::Name(_) => Vec::new(),
+        })
+        .collect()
 }
 
 fn quantity(literal: &Literal) -> u64 {

@@ -244,3 +244,40 @@ pub const DOCUMENTED_FACTS: &[&str] = &[
 
 /// What makes a prior authorization good, for `verify`.
 pub const AUTHORIZATION_CHECKS: &[&str] = &["number", "window", "codes", "units", "visits"];
+
+/// The type of a claim field path (`line.minutes`, `provider.discipline`,
+/// `visit.lines.minutes`), whatever the rule's scope: for stages after the
+/// checker, which has already reported paths that are not fields or not in scope.
+pub fn field_type(segments: &[&str]) -> Option<Ty> {
+    let (&root, rest) = segments.split_first()?;
+    let (mut record, rest): (&'static Record, &[&str]) = match root {
+        "line" => (&LINE, rest),
+        "visit" => (&VISIT, rest),
+        "activity" => (&ACTIVITY, rest),
+        _ => (&CLAIM, segments),
+    };
+    let mut through_list = false;
+    let mut ty = Ty::Record(record);
+    for (position, segment) in rest.iter().enumerate() {
+        ty = record.field(segment)?.ty.ty();
+        if position + 1 == rest.len() {
+            break;
+        }
+        match &ty {
+            Ty::Record(next) => record = next,
+            Ty::List(item) if !through_list => match item.as_ref() {
+                Ty::Record(next) => {
+                    through_list = true;
+                    record = next;
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    Some(if through_list {
+        Ty::List(Box::new(ty))
+    } else {
+        ty
+    })
+}
