@@ -2,6 +2,7 @@
 //! libraries they `extend` or `include` by id.
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
@@ -26,9 +27,70 @@ pub struct LoadedFile {
     pub named: bool,
 }
 
+/// Where policy and data files are read from.
+#[derive(Clone, Copy, Default)]
+pub enum FileSource {
+    /// The file system.
+    #[default]
+    Disk,
+    /// Files built into the binary: (path, bytes).
+    Embedded(&'static [(&'static str, &'static [u8])]),
+}
+
+impl FileSource {
+    /// Opens a file for reading, line by line.
+    pub fn open(&self, path: &Path) -> std::io::Result<Box<dyn std::io::BufRead>> {
+        match self {
+            FileSource::Disk => Ok(Box::new(std::io::BufReader::new(std::fs::File::open(
+                path,
+            )?))),
+            FileSource::Embedded(files) => {
+                let wanted = normalize(path);
+                files
+                    .iter()
+                    .find(|(name, _)| Path::new(name) == wanted)
+                    .map(|(_, bytes)| {
+                        Box::new(std::io::Cursor::new(*bytes)) as Box<dyn std::io::BufRead>
+                    })
+                    .ok_or_else(|| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "not among the built-in policy files",
+                        )
+                    })
+            }
+        }
+    }
+
+    fn read_to_string(&self, path: &Path) -> std::io::Result<String> {
+        let mut text = String::new();
+        self.open(path)?.read_to_string(&mut text)?;
+        Ok(text)
+    }
+}
+
+/// `policies/lib/../data/x.txt` → `policies/data/x.txt`, without the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut parts: Vec<std::path::Component<'_>> = Vec::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(parts.last(), Some(std::path::Component::Normal(_))) =>
+            {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.iter().collect()
+}
+
 /// Every policy file of one run.
 #[derive(Default)]
 pub struct Workspace {
+    /// Where the files are read from.
+    pub source: FileSource,
     pub sources: SourceMap,
     pub files: Vec<LoadedFile>,
     /// Policy id → index into `files` (the first file that declares it).
@@ -55,6 +117,22 @@ impl Workspace {
             workspace.add(path, text, true);
         }
         Ok(workspace)
+    }
+
+    /// The shipped policies built into the binary (see `build.rs`).
+    pub fn embedded() -> Self {
+        let files = crate::embedded::FILES;
+        let mut workspace = Workspace {
+            source: FileSource::Embedded(files),
+            ..Workspace::default()
+        };
+        for (name, bytes) in files {
+            if name.ends_with(".ppl") {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                workspace.add(PathBuf::from(name), text, true);
+            }
+        }
+        workspace
     }
 
     /// Adds one policy text (used by `load`, by tests and by the fuzz target).
@@ -89,7 +167,7 @@ impl Workspace {
             if self.files.iter().any(|file| file.path == candidate) {
                 continue;
             }
-            if let Ok(text) = std::fs::read_to_string(&candidate) {
+            if let Ok(text) = self.source.read_to_string(&candidate) {
                 let index = self.add(candidate, text, false);
                 if self.by_policy_id.get(id) == Some(&index) {
                     return Some(index);

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use load::{LoadError, LoadedFile, Workspace};
+pub use load::{FileSource, LoadError, LoadedFile, Workspace};
 
 use crate::codeset::{self, Resolved, SetProblem, SetValue};
 use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticCode, Location};
@@ -766,8 +766,8 @@ impl<'w> Checker<'w> {
         ptp: &mut PtpTable,
         mue: &mut MueTable,
     ) -> bool {
-        let file = match std::fs::File::open(full) {
-            Ok(file) => file,
+        let reader = match self.workspace.source.open(full) {
+            Ok(reader) => reader,
             Err(error) => {
                 self.report(
                     Diagnostic::new(
@@ -782,7 +782,6 @@ impl<'w> Checker<'w> {
                 return false;
             }
         };
-        let reader = std::io::BufReader::new(file);
         let result = match table.kind.value {
             TableKind::Ptp => tables::read_ptp_into(ptp, reader).map(drop),
             TableKind::Mue => tables::read_mue(reader).map(|limits| {
