@@ -1,0 +1,394 @@
+//! A strict JSON (RFC 8259) reader that keeps the byte range of every value.
+//!
+//! serde_json does not give value spans, and reading JSON through the YAML parser
+//! would accept what JSON does not (comments, unquoted keys, single quotes) and
+//! word its errors in YAML terms. This reader is small, allocation-light and
+//! bounded: nesting stops at [`MAX_DEPTH`], numbers are kept as written.
+
+use super::tree::{item, push_key, too_deep, Entry, Node, SyntaxError, Value, MAX_DEPTH};
+
+/// Reads one JSON value that fills `text` (whitespace aside). Offsets in the
+/// result are `base` plus offsets into `text`, so a line of an NDJSON batch
+/// reports offsets into the whole batch.
+pub(super) fn parse(text: &str, base: usize) -> Result<Node, SyntaxError> {
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        base,
+        path: String::new(),
+    };
+    if text.starts_with('\u{feff}') {
+        reader.pos = '\u{feff}'.len_utf8();
+    }
+    reader.skip_whitespace();
+    if reader.peek().is_none() {
+        return Err(reader.error_here("the input is empty: expected a claim object"));
+    }
+    let node = reader.value(0)?;
+    reader.skip_whitespace();
+    if reader.peek().is_some() {
+        return Err(reader.error_here(
+            "unexpected text after the end of the claim (one claim per JSON text; use NDJSON for batches)",
+        ));
+    }
+    Ok(node)
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    base: usize,
+    /// JSON pointer of the value being read.
+    path: String,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// An error at the current character (empty at the end of the text).
+    fn error_here(&self, message: impl Into<String>) -> SyntaxError {
+        let width = self
+            .text
+            .get(self.pos..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(0, char::len_utf8);
+        self.error_at(self.pos, self.pos + width, message)
+    }
+
+    fn error_at(&self, start: usize, end: usize, message: impl Into<String>) -> SyntaxError {
+        SyntaxError {
+            message: message.into(),
+            path: self.path.clone(),
+            start: self.base + start,
+            end: self.base + end,
+        }
+    }
+
+    /// What stands at the current position, for "expected …, found …".
+    fn found(&self) -> String {
+        match self
+            .text
+            .get(self.pos..)
+            .and_then(|rest| rest.chars().next())
+        {
+            None => "the end of the input".to_owned(),
+            Some(c) if c.is_ascii_graphic() => format!("`{c}`"),
+            Some(c) => format!("character U+{:04X}", u32::from(c)),
+        }
+    }
+
+    fn node(&self, value: Value, start: usize) -> Node {
+        Node {
+            value,
+            start: self.base + start,
+            end: self.base + self.pos,
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node, SyntaxError> {
+        let start = self.pos;
+        match self.peek() {
+            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.list(depth + 1),
+            Some(b'"') => {
+                let text = self.string()?;
+                Ok(self.node(Value::String(text), start))
+            }
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal("true", Value::Bool(true)),
+            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n') => self.literal("null", Value::Null),
+            _ => Err(self.error_here(format!("expected a JSON value, found {}", self.found()))),
+        }
+    }
+
+    fn literal(&mut self, word: &'static str, value: Value) -> Result<Node, SyntaxError> {
+        let start = self.pos;
+        let matches = self
+            .text
+            .get(self.pos..)
+            .is_some_and(|rest| rest.starts_with(word));
+        let ends = !matches!(
+            self.bytes.get(self.pos + word.len()),
+            Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_')
+        );
+        if !(matches && ends) {
+            return Err(self.error_here(
+                "expected a JSON value (text must be in double quotes; literals are `true`, `false`, `null`)",
+            ));
+        }
+        self.pos += word.len();
+        Ok(self.node(value, start))
+    }
+
+    fn number(&mut self) -> Result<Node, SyntaxError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.error_here("a JSON number needs digits after `-`")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.error_here("a JSON number needs digits after its decimal point"));
+            }
+            self.digits();
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.error_here("a JSON number needs digits in its exponent"));
+            }
+            self.digits();
+        }
+        if matches!(
+            self.peek(),
+            Some(b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'.')
+        ) {
+            return Err(self.error_here(
+                "malformed JSON number (no leading zeros, no letters; codes must be strings in double quotes)",
+            ));
+        }
+        let raw = self
+            .text
+            .get(start..self.pos)
+            .unwrap_or_default()
+            .to_owned();
+        Ok(self.node(Value::Number(raw), start))
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Reads a string starting at its opening quote; leaves `pos` after the closing one.
+    fn string(&mut self) -> Result<String, SyntaxError> {
+        let open = self.pos;
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let run_start = self.pos;
+            while matches!(self.peek(), Some(byte) if byte != b'"' && byte != b'\\' && byte >= 0x20)
+            {
+                self.pos += 1;
+            }
+            // `"`, `\` and control bytes are ASCII, so `pos` is on a char boundary.
+            out.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                }
+                Some(_) => {
+                    return Err(self.error_here(
+                        "a control character (such as a line break or tab) in a JSON string must be escaped",
+                    ))
+                }
+                None => {
+                    return Err(self.error_at(
+                        open,
+                        self.pos,
+                        "unterminated string: the closing `\"` is missing",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Reads what follows a backslash.
+    fn escape(&mut self, out: &mut String) -> Result<(), SyntaxError> {
+        let escape_start = self.pos.saturating_sub(1);
+        let c = match self.peek() {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                self.pos += 1;
+                let high = self.hex4(escape_start)?;
+                let code = if (0xD800..0xDC00).contains(&high) {
+                    let pair = self
+                        .text
+                        .get(self.pos..)
+                        .is_some_and(|rest| rest.starts_with("\\u"));
+                    if !pair {
+                        return Err(self.error_at(
+                            escape_start,
+                            self.pos,
+                            "a `\\u` escape of a high surrogate must be followed by a low surrogate",
+                        ));
+                    }
+                    self.pos += 2;
+                    let low = self.hex4(escape_start)?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(self.error_at(
+                            escape_start,
+                            self.pos,
+                            "a `\\u` escape of a high surrogate must be followed by a low surrogate",
+                        ));
+                    }
+                    0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    high
+                };
+                let Some(c) = char::from_u32(code) else {
+                    return Err(self.error_at(
+                        escape_start,
+                        self.pos,
+                        "a `\\u` escape names a lone surrogate, which is not a character",
+                    ));
+                };
+                out.push(c);
+                return Ok(());
+            }
+            _ => {
+                return Err(self.error_at(
+                    escape_start,
+                    self.pos + 1,
+                    "unknown escape in a JSON string (known: `\\\"` `\\\\` `\\/` `\\b` `\\f` `\\n` `\\r` `\\t` `\\uXXXX`)",
+                ))
+            }
+        };
+        self.pos += 1;
+        out.push(c);
+        Ok(())
+    }
+
+    fn hex4(&mut self, escape_start: usize) -> Result<u32, SyntaxError> {
+        let mut code = 0u32;
+        for _ in 0..4 {
+            let digit = self.peek().and_then(|byte| char::from(byte).to_digit(16));
+            let Some(digit) = digit else {
+                return Err(self.error_at(
+                    escape_start,
+                    self.pos,
+                    "a `\\u` escape needs four hex digits",
+                ));
+            };
+            code = code * 16 + digit;
+            self.pos += 1;
+        }
+        Ok(code)
+    }
+
+    fn list(&mut self, depth: usize) -> Result<Node, SyntaxError> {
+        let start = self.pos;
+        if depth > MAX_DEPTH {
+            return Err(self.error_here(too_deep()));
+        }
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(self.node(Value::List(items), start));
+        }
+        let outer = self.path.len();
+        loop {
+            self.path = item(self.path.get(..outer).unwrap_or_default(), items.len());
+            self.skip_whitespace();
+            items.push(self.value(depth)?);
+            self.skip_whitespace();
+            self.path.truncate(outer);
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(self.node(Value::List(items), start));
+                }
+                _ => {
+                    return Err(self.error_here(format!(
+                        "expected `,` or `]` after a list item, found {}",
+                        self.found()
+                    )))
+                }
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Node, SyntaxError> {
+        let start = self.pos;
+        if depth > MAX_DEPTH {
+            return Err(self.error_here(too_deep()));
+        }
+        self.pos += 1;
+        let mut entries = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(self.node(Value::Object(entries), start));
+        }
+        let outer = self.path.len();
+        loop {
+            self.skip_whitespace();
+            if self.peek() != Some(b'"') {
+                return Err(self.error_here(format!(
+                    "expected a field name in double quotes, found {}",
+                    self.found()
+                )));
+            }
+            let key_start = self.pos;
+            let key = self.string()?;
+            let key_end = self.pos;
+            push_key(&mut self.path, &key);
+            self.skip_whitespace();
+            if self.peek() != Some(b':') {
+                return Err(self.error_here(format!(
+                    "expected `:` after the field name, found {}",
+                    self.found()
+                )));
+            }
+            self.pos += 1;
+            self.skip_whitespace();
+            let node = self.value(depth)?;
+            self.path.truncate(outer);
+            entries.push(Entry {
+                key,
+                key_start: self.base + key_start,
+                key_end: self.base + key_end,
+                node,
+            });
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(self.node(Value::Object(entries), start));
+                }
+                _ => {
+                    return Err(self.error_here(format!(
+                        "expected `,` or `}}` after a field, found {}",
+                        self.found()
+                    )))
+                }
+            }
+        }
+    }
+}

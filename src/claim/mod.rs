@@ -1,0 +1,213 @@
+//! Claims: the YAML, JSON and NDJSON readers of the claim contract
+//! (`shared/spec/claim-v1.md`) and the one model they produce.
+//!
+//! ```text
+//! YAML text  ── saphyr-parser events ──┐
+//!                                      ├→ spanned tree → decode (every field checked) → Claim
+//! JSON text  ── strict JSON reader  ───┘
+//! NDJSON     ── one JSON text a line, offsets into the whole batch
+//! ```
+//!
+//! Every value keeps its JSON pointer and byte range ([`ClaimSpan`]); every
+//! problem is a [`ClaimError`] at its place, and a claim reports all of its
+//! problems, not the first.
+
+mod decode;
+mod json;
+mod model;
+mod tree;
+mod yaml;
+
+pub use model::*;
+
+use std::fmt;
+use std::path::Path;
+
+/// The text formats a claim can be read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InputFormat {
+    Yaml,
+    Json,
+    /// One JSON claim a line, for batches.
+    Ndjson,
+}
+
+/// Tells the format by the path's extension (`.yaml`/`.yml`, `.json`,
+/// `.ndjson`/`.jsonl`, in any case) or, for `-` and other extensions, by the
+/// content: a first non-blank character `{` with more than one non-blank line,
+/// each starting with `{`, is NDJSON; another `{` is JSON; anything else YAML.
+pub fn detect_format(path: Option<&Path>, text: &str) -> InputFormat {
+    let extension = path
+        .and_then(Path::extension)
+        .and_then(|extension| extension.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("yaml" | "yml") => return InputFormat::Yaml,
+        Some("json") => return InputFormat::Json,
+        Some("ndjson" | "jsonl") => return InputFormat::Ndjson,
+        _ => {}
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| !line.trim_end().is_empty());
+    let Some(first) = lines.next() else {
+        return InputFormat::Yaml;
+    };
+    if !first.starts_with('{') {
+        return InputFormat::Yaml;
+    }
+    let mut more = 0usize;
+    for line in lines {
+        if !line.starts_with('{') {
+            return InputFormat::Json;
+        }
+        more += 1;
+    }
+    if more > 0 {
+        InputFormat::Ndjson
+    } else {
+        InputFormat::Json
+    }
+}
+
+/// A problem with the claim input, at its place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimError {
+    /// Lowercase, no trailing period, codes and field names in backticks; never
+    /// free text from the claim.
+    pub message: String,
+    /// JSON pointer of the value (or, for a missing field, of the object it is
+    /// missing from); `""` for the root.
+    pub path: String,
+    /// 1-based line in the input text.
+    pub line: Option<usize>,
+    /// 1-based column, counted in characters, in the input text.
+    pub column: Option<usize>,
+    /// Byte offsets into the input text (into the whole batch for NDJSON).
+    pub start: Option<usize>,
+    pub end: Option<usize>,
+}
+
+impl ClaimError {
+    fn new(message: impl Into<String>, path: impl Into<String>, start: usize, end: usize) -> Self {
+        Self {
+            message: message.into(),
+            path: path.into(),
+            line: None,
+            column: None,
+            start: Some(start),
+            end: Some(end),
+        }
+    }
+}
+
+impl fmt::Display for ClaimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, "{line}:{column}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if !self.path.is_empty() {
+            write!(f, " (at `{}`)", self.path)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ClaimError {}
+
+impl From<tree::SyntaxError> for ClaimError {
+    fn from(error: tree::SyntaxError) -> Self {
+        Self::new(error.message, error.path, error.start, error.end)
+    }
+}
+
+/// One claim from a YAML or JSON text: the claim, or every problem found, each
+/// with its place. [`InputFormat::Ndjson`] reads the text as one JSON claim.
+pub fn read_claim(text: &str, format: InputFormat) -> Result<Claim, Vec<ClaimError>> {
+    let tree = match format {
+        InputFormat::Yaml => yaml::parse(text),
+        InputFormat::Json | InputFormat::Ndjson => json::parse(text, 0),
+    };
+    let result = tree
+        .map_err(|error| vec![ClaimError::from(error)])
+        .and_then(|root| decode::decode(&root));
+    result.map_err(|mut errors| {
+        let index = LineIndex::new(text);
+        for error in &mut errors {
+            index.place(text, error);
+        }
+        errors
+    })
+}
+
+/// NDJSON: one result per non-blank line, in order, with its 1-based line
+/// number. A bad line never stops the batch or shifts another; byte offsets are
+/// offsets into the whole text.
+pub fn read_ndjson(text: &str) -> Vec<(usize, Result<Claim, Vec<ClaimError>>)> {
+    let mut results = Vec::new();
+    let mut offset = 0;
+    for (index, raw) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.strip_suffix('\n').unwrap_or(raw);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line
+            .trim_start_matches('\u{feff}')
+            .bytes()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\r'))
+        {
+            continue;
+        }
+        let number = index + 1;
+        let result = json::parse(line, start)
+            .map_err(|error| vec![ClaimError::from(error)])
+            .and_then(|root| decode::decode(&root))
+            .map_err(|mut errors| {
+                for error in &mut errors {
+                    error.line = Some(number);
+                    error.column = error.start.map(|at| column(line, at.saturating_sub(start)));
+                }
+                errors
+            });
+        results.push((number, result));
+    }
+    results
+}
+
+/// 1-based column (in characters) of byte `at` in `line`.
+fn column(line: &str, at: usize) -> usize {
+    let before = line.get(..at).map_or(at, |before| before.chars().count());
+    before + 1
+}
+
+/// Where each line of a text starts, to turn byte offsets into line and column.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Self { starts }
+    }
+
+    /// Fills `line` and `column` from `start`.
+    fn place(&self, text: &str, error: &mut ClaimError) {
+        let Some(at) = error.start else {
+            return;
+        };
+        let line = self.starts.partition_point(|&start| start <= at).max(1);
+        let line_start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let in_line = text.get(line_start..).unwrap_or_default();
+        error.line = Some(line);
+        error.column = Some(column(in_line, at.saturating_sub(line_start)));
+    }
+}
+
+#[cfg(test)]
+mod tests;

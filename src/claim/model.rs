@@ -1,0 +1,201 @@
+//! The claim model: exactly the claim contract (`shared/spec/claim-v1.md`).
+//!
+//! One model, many readers: the YAML/JSON/NDJSON readers here and the X12
+//! 837P reader to come all produce [`Claim`]. Codes are validated and typed;
+//! every value keeps the [`ClaimSpan`] it was read from, so a finding can point
+//! at the place in the input (`/lines/1/modifiers`, with byte offsets).
+
+use crate::codes::{Modifier, PlaceOfService, ProcedureCode};
+use crate::Date;
+
+/// Where a value stands in the claim input: its JSON path and, when the claim
+/// came from text, the byte range in that text.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ClaimSpan {
+    /// JSON Pointer (RFC 6901): `/lines/1/modifiers`.
+    pub path: String,
+    pub start: Option<usize>,
+    pub end: Option<usize>,
+}
+
+/// A value and where it was read from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: ClaimSpan,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Discipline {
+    Pt,
+    Ot,
+    Slp,
+    Physician,
+    Other,
+}
+
+impl Discipline {
+    /// As written in the contract and in policies (`PT`, `physician`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Discipline::Pt => "PT",
+            Discipline::Ot => "OT",
+            Discipline::Slp => "SLP",
+            Discipline::Physician => "physician",
+            Discipline::Other => "other",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Therapist,
+    Assistant,
+    Physician,
+    Other,
+}
+
+impl Role {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Role::Therapist => "therapist",
+            Role::Assistant => "assistant",
+            Role::Physician => "physician",
+            Role::Other => "other",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Modality {
+    AudioVideo,
+    AudioOnly,
+}
+
+/// Dollars as cents, so sums are exact.
+pub type Cents = u64;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    pub id: Located<String>,
+    pub payer: Located<String>,
+    pub plan: Option<Located<String>>,
+    pub date_of_service: Option<Located<Date>>,
+    pub place_of_service: Option<Located<PlaceOfService>>,
+    pub member: Option<Member>,
+    pub provider: Provider,
+    /// ICD-10-CM codes as written (`I69.351`), in order: pointer 1 is the first.
+    pub diagnoses: Vec<Located<String>>,
+    pub prior_authorization: Option<PriorAuthorization>,
+    pub lines: Vec<Line>,
+    pub documentation: Option<Documentation>,
+    pub history: Option<History>,
+    /// Where the whole claim stands (the root object).
+    pub span: ClaimSpan,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    pub id: Option<Located<String>>,
+    pub birth_date: Option<Located<Date>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Provider {
+    pub npi: Located<String>,
+    pub discipline: Located<Discipline>,
+    pub role: Located<Role>,
+    pub taxonomy: Option<Located<String>>,
+    pub credential: Option<Located<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PriorAuthorization {
+    pub number: Located<String>,
+    pub codes: Option<Located<Vec<ProcedureCode>>>,
+    pub units: Option<Located<u32>>,
+    pub from: Option<Located<Date>>,
+    pub through: Option<Located<Date>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    pub code: Located<ProcedureCode>,
+    pub modifiers: Located<Vec<Modifier>>,
+    pub units: Located<u32>,
+    pub minutes: Option<Located<u32>>,
+    pub charge: Option<Located<Cents>>,
+    pub date_of_service: Option<Located<Date>>,
+    pub place_of_service: Option<Located<PlaceOfService>>,
+    /// 1-based indexes into the claim's diagnoses; absent means pointer 1.
+    pub diagnosis_pointers: Option<Located<Vec<u8>>>,
+    /// Where the whole line stands.
+    pub span: ClaimSpan,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activity {
+    pub code: Option<Located<ProcedureCode>>,
+    pub description: Option<Located<String>>,
+    pub minutes: Option<Located<u32>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanOfCare {
+    pub established: Option<Located<Date>>,
+    pub certified: Option<Located<Date>>,
+    pub through: Option<Located<Date>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Telehealth {
+    pub modality: Option<Located<Modality>>,
+    pub patient_consent: Option<Located<bool>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Documentation {
+    pub objective: Option<Located<String>>,
+    pub functional_goals: Option<Located<Vec<String>>>,
+    pub performance: Option<Located<String>>,
+    pub progress: Option<Located<String>>,
+    pub activities: Option<Located<Vec<Activity>>>,
+    pub caregiver_trained: Option<Located<bool>>,
+    pub total_timed_minutes: Option<Located<u32>>,
+    pub total_treatment_minutes: Option<Located<u32>>,
+    pub plan_of_care: Option<PlanOfCare>,
+    pub visits_since_progress_report: Option<Located<u32>>,
+    pub telehealth: Option<Telehealth>,
+    pub span: ClaimSpan,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TherapyAllowed {
+    pub pt_slp: Option<Located<Cents>>,
+    pub ot: Option<Located<Cents>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    pub visits_this_year: Option<Located<u32>>,
+    pub visits_under_authorization: Option<Located<u32>>,
+    pub therapy_allowed_ytd: Option<TherapyAllowed>,
+}
+
+impl Claim {
+    /// A line's date of service: its own, else the claim's.
+    pub fn line_date(&self, line: &Line) -> Option<Date> {
+        line.date_of_service
+            .as_ref()
+            .or(self.date_of_service.as_ref())
+            .map(|date| date.value)
+    }
+
+    /// A line's place of service: its own, else the claim's.
+    pub fn line_place(&self, line: &Line) -> Option<PlaceOfService> {
+        line.place_of_service
+            .as_ref()
+            .or(self.place_of_service.as_ref())
+            .map(|place| place.value)
+    }
+}

@@ -1,0 +1,77 @@
+//! The spanned value tree both text readers build (YAML through saphyr's events,
+//! JSON through [`super::json`]): values with the byte range they were read from,
+//! before any claim field is looked at. Numbers stay as written, so `02` can be
+//! told from `2` and a 400-digit number never overflows.
+
+/// Deepest nesting a claim input may have. A claim needs 4 (the claim, its
+/// documentation, the activity list, an activity); anything much deeper is not a
+/// claim, and stopping early keeps `[[[[…` from exhausting the stack.
+pub(super) const MAX_DEPTH: usize = 32;
+
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Value {
+    Null,
+    Bool(bool),
+    /// A number as written (`02`, `120.50`, `1e400`).
+    Number(String),
+    String(String),
+    List(Vec<Node>),
+    Object(Vec<Entry>),
+}
+
+/// A value and the byte range of its text.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Node {
+    pub value: Value,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One `key: value` of an object, with where the key stands.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Entry {
+    pub key: String,
+    pub key_start: usize,
+    pub key_end: usize,
+    pub node: Node,
+}
+
+/// Text that is not well-formed YAML or JSON (or nests too deep).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct SyntaxError {
+    pub message: String,
+    /// JSON pointer of the value being read when it went wrong.
+    pub path: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The message for input nested deeper than [`MAX_DEPTH`].
+pub(super) fn too_deep() -> String {
+    format!("the input nests lists and objects more than {MAX_DEPTH} levels deep; a claim needs at most 4")
+}
+
+/// Appends one reference token to a JSON pointer (RFC 6901 escaping).
+pub(super) fn push_key(path: &mut String, key: &str) {
+    path.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            _ => path.push(c),
+        }
+    }
+}
+
+/// `path` with one more key.
+pub(super) fn child(path: &str, key: &str) -> String {
+    let mut out = String::with_capacity(path.len() + key.len() + 1);
+    out.push_str(path);
+    push_key(&mut out, key);
+    out
+}
+
+/// `path` with one more list index.
+pub(super) fn item(path: &str, index: usize) -> String {
+    format!("{path}/{index}")
+}
