@@ -43,6 +43,19 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Evaluate claims: what the payer will deny, why, where, and the fix.
+    Eval {
+        /// Claim files (YAML or JSON, one claim each; NDJSON, one claim a line); `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Policy files or folders to use instead of the policies built into ppl.
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// `human` (miette's report; the default on a terminal), `json` (one object per claim) or
+        /// `ndjson` (one line per claim; the default for NDJSON input when not on a terminal).
+        #[arg(long, value_enum)]
+        format: Option<EvalFormat>,
+    },
     /// Explain a diagnostic code (`ppl explain E0101`).
     Explain {
         /// The code (`E0101`) or its name (`unknown-field`).
@@ -56,6 +69,13 @@ pub enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    Human,
+    Json,
+    Ndjson,
+}
+
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check {
@@ -64,6 +84,11 @@ pub fn run(cli: Cli) -> ExitCode {
             deny_warnings,
         } => check_command(paths, format, deny_warnings),
         Command::Fmt { paths, check } => fmt_command(paths, check),
+        Command::Eval {
+            files,
+            policies,
+            format,
+        } => crate::cli_eval::eval_command(&files, policies.as_deref(), format),
         Command::Explain { code } => explain_command(&code),
     }
 }
@@ -77,11 +102,11 @@ fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
 }
 
 /// Colour only for a terminal, and never when `NO_COLOR` is set.
-fn use_color() -> bool {
+pub(crate) fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-fn could_not_run(message: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn could_not_run(message: impl std::fmt::Display) -> ExitCode {
     let _ = writeln!(std::io::stderr(), "error: {message}");
     ExitCode::from(2)
 }

@@ -11,11 +11,14 @@
 //! One function per stage: [`syntax::parse`], [`check::check`], [`compile::compile`].
 
 pub mod check;
+pub mod claim;
 pub mod cli;
+mod cli_eval;
 pub mod codes;
 pub mod codeset;
 pub mod compile;
 pub mod diagnostics;
+pub mod embedded;
 pub mod eval;
 pub mod format;
 pub mod report;

@@ -1,6 +1,320 @@
-//! Stage 4: evaluation (claim + compiled policy → findings). A pure function:
-//! no clock, no I/O, no global state.
+//! Stage 4: evaluation. A claim and the compiled policies in, the report out.
 //!
-//! So far: the unit arithmetic every unit rule needs.
+//! A pure function of its inputs: no clock, no I/O, no global state. Lines
+//! that share a date of service form a visit; each visit is judged by the rule
+//! versions in force on its date. A rule that needs a fact the claim does not
+//! carry gives an `undetermined` finding that names the missing facts.
 
+mod families;
 pub mod units;
+pub mod value;
+
+use std::collections::BTreeMap;
+
+use crate::claim::{Claim, ClaimSpan};
+use crate::compile::{CompiledPolicies, CompiledPolicy, CompiledRule};
+use crate::report::{
+    ClaimReport, ClaimSpanOut, Finding, FindingSeverity, FixOp, FixOut, LineReport, PolicySpan,
+};
+use crate::syntax::Severity;
+use crate::Date;
+
+/// A claim that cannot be evaluated at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvalError {
+    #[error("no payer policy has the id `{payer}`{suggestion}")]
+    UnknownPayer { payer: String, suggestion: String },
+    #[error("line {line} has no date of service, and the claim has none")]
+    NoDate { line: usize },
+}
+
+impl EvalError {
+    /// The claim path the error is about.
+    pub fn path(&self) -> String {
+        match self {
+            EvalError::UnknownPayer { .. } => "/payer".to_owned(),
+            EvalError::NoDate { line } => format!("/lines/{line}/date_of_service"),
+        }
+    }
+}
+
+/// Evaluates one claim against the policy of its payer.
+pub fn evaluate(claim: &Claim, policies: &CompiledPolicies) -> Result<ClaimReport, EvalError> {
+    let payer = &claim.payer.value;
+    let Some(policy) = policies.payers.get(payer) else {
+        let suggestion =
+            crate::diagnostics::did_you_mean(payer, policies.payers.keys().map(String::as_str))
+                .map(|hint| format!("; {hint}"))
+                .unwrap_or_default();
+        return Err(EvalError::UnknownPayer {
+            payer: payer.clone(),
+            suggestion,
+        });
+    };
+    evaluate_with(claim, policy)
+}
+
+/// Evaluates one claim against one compiled policy.
+pub fn evaluate_with(claim: &Claim, policy: &CompiledPolicy) -> Result<ClaimReport, EvalError> {
+    let mut dates = Vec::with_capacity(claim.lines.len());
+    for (index, line) in claim.lines.iter().enumerate() {
+        dates.push(
+            claim
+                .line_date(line)
+                .ok_or(EvalError::NoDate { line: index })?,
+        );
+    }
+    // Visits: lines that share a date, in date order.
+    let mut visits: BTreeMap<Date, Vec<usize>> = BTreeMap::new();
+    for (index, date) in dates.iter().enumerate() {
+        visits.entry(*date).or_default().push(index);
+    }
+    let mut run = Run {
+        claim,
+        policy,
+        visits: &visits,
+        findings: Vec::new(),
+        supported: vec![None; claim.lines.len()],
+    };
+    for (date, lines) in &visits {
+        // Each rule version in force on the date, with the visit's lines it is about.
+        let mut by_rule: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &index in lines {
+            let Some(line) = claim.lines.get(index) else {
+                continue;
+            };
+            for rule in policy.rule_indexes_for(line.code.value, *date) {
+                by_rule.entry(rule).or_default().push(index);
+            }
+        }
+        for (rule_index, rule_lines) in by_rule {
+            let Some(rule) = policy.rules.get(rule_index) else {
+                continue;
+            };
+            let rule_lines = run.lines_in_scope(rule, &rule_lines, *date);
+            if !rule_lines.is_empty() {
+                run.rule(rule, *date, lines, &rule_lines);
+            }
+        }
+    }
+    let Run {
+        mut findings,
+        supported,
+        ..
+    } = run;
+    findings.sort_by(|a, b| {
+        let line = |f: &Finding| f.line.map_or(usize::MAX, |line| line);
+        line(a)
+            .cmp(&line(b))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    findings.dedup();
+    let lines = claim
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let date = dates.get(index).copied().unwrap_or(Date::MIN);
+            LineReport {
+                index,
+                code: line.code.value.to_string(),
+                date_of_service: date.to_string(),
+                policy_version: policy_version(policy, date),
+                units_billed: line.units.value,
+                units_supported: supported.get(index).copied().flatten(),
+            }
+        })
+        .collect();
+    Ok(ClaimReport {
+        claim_id: claim.id.value.clone(),
+        payer: policy.id.clone(),
+        status: ClaimReport::status_of(&findings),
+        lines,
+        findings,
+    })
+}
+
+/// `PAYER@DATE`: the latest `from` among the rules and constants in force on `date`.
+fn policy_version(policy: &CompiledPolicy, date: Date) -> String {
+    let rule_starts = policy
+        .rules
+        .iter()
+        .filter(|rule| rule.effective.contains(date))
+        .filter_map(|rule| rule.effective.from);
+    let constant_starts = policy
+        .constants
+        .values()
+        .flat_map(|constant| constant.versions.iter())
+        .filter(|(range, _)| range.contains(date))
+        .filter_map(|(range, _)| range.from);
+    match rule_starts.chain(constant_starts).max() {
+        Some(from) => format!("{}@{from}", policy.id),
+        None => format!("{}@base", policy.id),
+    }
+}
+
+/// One evaluation in progress.
+struct Run<'a> {
+    claim: &'a Claim,
+    policy: &'a CompiledPolicy,
+    visits: &'a BTreeMap<Date, Vec<usize>>,
+    findings: Vec<Finding>,
+    /// Per line, the units a unit rule supports.
+    supported: Vec<Option<u32>>,
+}
+
+/// What a finding says, before it is attached to its rule.
+struct Outcome {
+    severity: FindingSeverity,
+    line: Option<usize>,
+    span: Option<ClaimSpan>,
+    message: String,
+    missing: Vec<String>,
+    fix: Option<FixOut>,
+}
+
+impl<'a> Run<'a> {
+    /// The lines a rule judges: its `plans` and `places` narrow them.
+    fn lines_in_scope(&mut self, rule: &CompiledRule, lines: &[usize], date: Date) -> Vec<usize> {
+        if let Some(plans) = &rule.plans {
+            match &self.claim.plan {
+                Some(plan) if plans.contains(&plan.value) => {}
+                Some(_) => return Vec::new(),
+                None => {
+                    let first = lines.first().copied();
+                    self.outcome(
+            rule,
+            Outcome {
+                            severity: FindingSeverity::Undetermined,
+                            line: first,
+                            span: Some(self.claim.span.clone()),
+                            message: format!(
+                                "rule `{}` applies only to plans {}; the claim does not say its plan",
+                                rule.id,
+                                plans.join(", ")
+                            ),
+                            missing: vec!["/plan".to_owned()],
+                            fix: None,
+                        },
+                    );
+                    return Vec::new();
+                }
+            }
+        }
+        let Some(places) = &rule.places else {
+            return lines.to_vec();
+        };
+        lines
+            .iter()
+            .copied()
+            .filter(|&index| {
+                let place = self
+                    .claim
+                    .lines
+                    .get(index)
+                    .and_then(|line| self.claim.line_place(line));
+                place.is_some_and(|place| value::in_set(&value::Value::Place(place), places, date))
+            })
+            .collect()
+    }
+
+    /// Records a finding of `rule`.
+    fn outcome(&mut self, rule: &CompiledRule, outcome: Outcome) {
+        let Outcome {
+            severity,
+            line,
+            span,
+            message,
+            missing,
+            fix,
+        } = outcome;
+        self.findings.push(Finding {
+            rule: rule.id.clone(),
+            category: rule.category,
+            severity,
+            missing,
+            message,
+            line,
+            claim_span: span.map(|span| ClaimSpanOut {
+                path: span.path,
+                start: span.start,
+                end: span.end,
+            }),
+            policy_span: PolicySpan {
+                file: rule.location.file.display().to_string(),
+                line: rule.location.line,
+                column: rule.location.column,
+            },
+            help: rule.help.clone(),
+            carc: rule.carc.clone(),
+            rarc: rule.rarc.clone(),
+            citation: rule.cite.clone(),
+            fix,
+        });
+    }
+
+    /// The severity a rule gives when it fires.
+    fn fired(rule: &CompiledRule) -> FindingSeverity {
+        match rule.severity {
+            Severity::Deny => FindingSeverity::Deny,
+            Severity::Warn => FindingSeverity::Warn,
+            Severity::Info => FindingSeverity::Info,
+        }
+    }
+
+    /// The message of `rule` with its placeholders filled: claim fields seen
+    /// from `line` on `date`, and the family's own values in `extras`.
+    fn message(
+        &self,
+        rule: &CompiledRule,
+        date: Date,
+        line: Option<usize>,
+        extras: &[(&str, String)],
+    ) -> String {
+        let visit = self
+            .visits
+            .get(&date)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let scope = value::Scope {
+            claim: self.claim,
+            policy: self.policy,
+            date,
+            visit,
+            line,
+        };
+        let mut text = rule.message.text.clone();
+        for placeholder in &rule.message.placeholders {
+            let name = &placeholder.value;
+            let filled = match extras.iter().find(|(key, _)| key == name) {
+                Some((_, value)) => value.clone(),
+                None if !name.contains('.') && self.policy.constants.contains_key(name) => scope
+                    .judge(&crate::compile::Cond::Constant(name.clone()))
+                    .display(),
+                None => {
+                    let segments: Vec<String> = name.split('.').map(str::to_owned).collect();
+                    scope.field(&segments).display()
+                }
+            };
+            text = text.replacen(&format!("{{{name}}}"), &filled, 1);
+        }
+        text.replace("{{", "{").replace("}}", "}")
+    }
+
+    /// A machine-applicable fix, from the rule's `fix` (and the family's value).
+    fn fix(rule: &CompiledRule, line: usize, supplied: Option<String>) -> Option<FixOut> {
+        use crate::syntax::Fix;
+        let (op, value) = match rule.fix.as_ref()? {
+            Fix::SetUnits => (FixOp::SetUnits, supplied?),
+            Fix::AddModifier(Some(modifier)) => (FixOp::AddModifier, modifier.value.clone()),
+            Fix::AddModifier(None) => (FixOp::AddModifier, supplied?),
+            Fix::RemoveModifier(modifier) => (FixOp::RemoveModifier, modifier.value.clone()),
+            Fix::ReplaceModifier { from, to } => (
+                FixOp::ReplaceModifier,
+                format!("{}>{}", from.value, to.value),
+            ),
+        };
+        Some(FixOut { op, line, value })
+    }
+}

@@ -47,9 +47,7 @@ pub fn cms_allocation(minutes: &[u32], total_minutes: u32, billed: Option<&[u32]
         .enumerate()
         .map(|(index, (m, f))| {
             let leftover = m - f * UNIT_MINUTES;
-            let chosen = billed
-                .and_then(|b| b.get(index))
-                .is_some_and(|&b| b > *f);
+            let chosen = billed.and_then(|b| b.get(index)).is_some_and(|&b| b > *f);
             (index, leftover, chosen)
         })
         .filter(|(_, leftover, _)| *leftover > 0)

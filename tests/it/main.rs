@@ -13,4 +13,5 @@ mod cli;
 mod compile;
 mod diagnostics_docs;
 mod docs_examples;
+mod eval;
 mod shipped_policies;

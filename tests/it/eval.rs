@@ -1,0 +1,190 @@
+//! Evaluating claims against the shipped Medicare Part B policy: what a biller
+//! relies on, finding by finding.
+
+use std::sync::OnceLock;
+
+use ppl::claim::{read_claim, InputFormat};
+use ppl::compile::CompiledPolicies;
+use ppl::report::{ClaimReport, FindingSeverity, FixOp, Status};
+
+fn policies() -> &'static CompiledPolicies {
+    static POLICIES: OnceLock<CompiledPolicies> = OnceLock::new();
+    POLICIES.get_or_init(|| {
+        let checked = ppl::check::check_paths(&["policies".into()]).expect("policies/");
+        ppl::compile::compile(&checked).expect("policies compile")
+    })
+}
+
+/// The claim contract's example claim (synthetic), with `lines` and extra fields replaced.
+fn claim(lines: &str, extra: &str) -> String {
+    format!(
+        r#"id: CLM-TEST-1
+payer: medicare-part-b
+date_of_service: 2026-03-02
+place_of_service: "11"
+provider: {{ npi: "1234567893", discipline: OT, role: therapist }}
+diagnoses: ["I69.351", "R26.89"]
+lines:
+{lines}
+documentation:
+  objective: Train the patient to dress the upper body with a reacher
+  functional_goals: ["Patient will dress the upper body independently within three sessions"]
+  performance: Needed moderate verbal cues
+  progress: Up from maximal to moderate cues
+  total_timed_minutes: 45
+  total_treatment_minutes: 50
+  plan_of_care: {{ established: 2026-02-10, certified: 2026-02-12, through: 2026-05-10 }}
+  visits_since_progress_report: 4
+history:
+  visits_this_year: 4
+  therapy_allowed_ytd: {{ pt_slp: 0.00, ot: 900.00 }}
+{extra}"#
+    )
+}
+
+fn evaluate(text: &str) -> ClaimReport {
+    let claim = read_claim(text, InputFormat::Yaml)
+        .unwrap_or_else(|errors| panic!("claim reads: {errors:?}"));
+    ppl::eval::evaluate(&claim, policies()).expect("evaluates")
+}
+
+fn fired<'r>(report: &'r ClaimReport, rule: &str) -> Vec<&'r ppl::report::Finding> {
+    report.findings.iter().filter(|f| f.rule == rule).collect()
+}
+
+const GOOD_LINES: &str = r#"  - { code: "97535", modifiers: ["GO"], units: 2, minutes: 30, diagnosis_pointers: [1] }
+  - { code: "97530", modifiers: ["GO", "59"], units: 1, minutes: 15, diagnosis_pointers: [1, 2] }"#;
+
+#[test]
+fn the_contract_example_passes() {
+    let report = evaluate(&claim(GOOD_LINES, ""));
+    assert_eq!(report.status, Status::Pass, "{:#?}", report.findings);
+    assert_eq!(report.lines[0].units_supported, Some(2));
+    assert_eq!(report.lines[1].units_supported, Some(1));
+    assert!(report.lines[0]
+        .policy_version
+        .starts_with("medicare-part-b@"));
+}
+
+#[test]
+fn units_the_minutes_do_not_support_are_denied_with_a_fix() {
+    // CMS §20.2 Example 3: 97110 33 min, 97140 7 min → 2 + 1; billing 3 + 0 is wrong.
+    let lines = r#"  - { code: "97110", modifiers: ["GO"], units: 3, minutes: 33 }
+  - { code: "97140", modifiers: ["GO"], units: 1, minutes: 7 }"#;
+    let report =
+        evaluate(&claim(lines, "").replace("total_timed_minutes: 45", "total_timed_minutes: 40"));
+    let units = fired(&report, "medicare.units.eight-minute");
+    assert_eq!(units.len(), 1, "{units:#?}");
+    assert_eq!(units[0].severity, FindingSeverity::Deny);
+    assert_eq!(units[0].line, Some(0));
+    let fix = units[0].fix.as_ref().expect("a fix");
+    assert_eq!(
+        (fix.op, fix.line, fix.value.as_str()),
+        (FixOp::SetUnits, 0, "2")
+    );
+    assert_eq!(report.status, Status::Fail);
+    assert_eq!(report.lines[0].units_supported, Some(2));
+    assert_eq!(report.lines[1].units_supported, Some(1));
+}
+
+#[test]
+fn billing_fewer_units_than_supported_is_information() {
+    let lines = r#"  - { code: "97535", modifiers: ["GO"], units: 1, minutes: 30 }"#;
+    let report =
+        evaluate(&claim(lines, "").replace("total_timed_minutes: 45", "total_timed_minutes: 30"));
+    let units = fired(&report, "medicare.units.eight-minute");
+    assert_eq!(units.len(), 1);
+    assert_eq!(units[0].severity, FindingSeverity::Info);
+    assert!(
+        units[0].message.contains("1 unit is left unbilled"),
+        "{}",
+        units[0].message
+    );
+}
+
+#[test]
+fn missing_minutes_leave_units_undetermined() {
+    let lines = r#"  - { code: "97535", modifiers: ["GO"], units: 2 }"#;
+    let report = evaluate(&claim(lines, ""));
+    let units = fired(&report, "medicare.units.eight-minute");
+    assert_eq!(units[0].severity, FindingSeverity::Undetermined);
+    assert_eq!(units[0].missing, ["/lines/0/minutes"]);
+    assert_eq!(report.lines[0].units_supported, None);
+    assert_eq!(report.status, Status::Incomplete);
+}
+
+#[test]
+fn a_therapy_code_without_its_discipline_modifier_is_denied() {
+    let lines = r#"  - { code: "97535", units: 2, minutes: 30 }"#;
+    let report =
+        evaluate(&claim(lines, "").replace("total_timed_minutes: 45", "total_timed_minutes: 30"));
+    let missing = fired(&report, "medicare.modifier.discipline");
+    assert_eq!(missing.len(), 1, "{:#?}", report.findings);
+    assert_eq!(missing[0].carc.as_deref(), Some("4"));
+    let fix = missing[0].fix.as_ref().expect("a fix");
+    assert_eq!((fix.op, fix.value.as_str()), (FixOp::AddModifier, "GO"));
+    assert_eq!(
+        missing[0].claim_span.as_ref().map(|s| s.path.as_str()),
+        Some("/lines/0/modifiers")
+    );
+}
+
+#[test]
+fn a_code_pair_without_a_distinct_service_modifier_is_denied() {
+    let lines = r#"  - { code: "97535", modifiers: ["GO"], units: 2, minutes: 30 }
+  - { code: "97530", modifiers: ["GO"], units: 1, minutes: 15 }"#;
+    let report = evaluate(&claim(lines, ""));
+    let pairs = fired(&report, "ncci.ptp");
+    assert_eq!(pairs.len(), 1, "{:#?}", report.findings);
+    assert_eq!(pairs[0].carc.as_deref(), Some("236"));
+    assert_eq!(pairs[0].severity, FindingSeverity::Deny);
+}
+
+#[test]
+fn the_kx_threshold_needs_the_history() {
+    let without_history =
+        claim(GOOD_LINES, "").replace("  therapy_allowed_ytd: { pt_slp: 0.00, ot: 900.00 }\n", "");
+    let report = evaluate(&without_history);
+    let kx = fired(&report, "medicare.threshold.kx-ot");
+    assert_eq!(kx.len(), 2, "{:#?}", report.findings);
+    assert!(kx
+        .iter()
+        .all(|f| f.severity == FindingSeverity::Undetermined));
+    assert!(
+        kx[0]
+            .missing
+            .contains(&"/history/therapy_allowed_ytd/ot".to_owned()),
+        "{:?}",
+        kx[0].missing
+    );
+    let over = evaluate(&claim(GOOD_LINES, "").replace("ot: 900.00", "ot: 2500.00"));
+    let kx = fired(&over, "medicare.threshold.kx-ot");
+    assert_eq!(kx.len(), 2);
+    assert!(kx
+        .iter()
+        .all(|f| f.severity == FindingSeverity::Deny && f.carc.as_deref() == Some("119")));
+}
+
+#[test]
+fn documentation_that_is_absent_is_undetermined_and_lacking_is_denied() {
+    let text = claim(GOOD_LINES, "");
+    let start = text.find("documentation:").expect("documentation");
+    let end = text.find("history:").expect("history");
+    let without = format!("{}{}", &text[..start], &text[end..]);
+    let report = evaluate(&without);
+    let doc = fired(&report, "medicare.documentation.timed-minutes");
+    assert_eq!(doc[0].severity, FindingSeverity::Undetermined);
+    assert_eq!(doc[0].missing, ["/documentation"]);
+    let lacking = evaluate(&text.replace("  total_timed_minutes: 45\n", ""));
+    let doc = fired(&lacking, "medicare.documentation.timed-minutes");
+    assert_eq!(doc.len(), 1, "{:#?}", lacking.findings);
+    assert_eq!(doc[0].severity, FindingSeverity::Deny);
+}
+
+#[test]
+fn evaluation_is_deterministic() {
+    let text = claim(GOOD_LINES, "");
+    let first = serde_json::to_string(&evaluate(&text)).expect("json");
+    let second = serde_json::to_string(&evaluate(&text)).expect("json");
+    assert_eq!(first, second);
+}
