@@ -55,6 +55,12 @@ pub enum Command {
         /// `ndjson` (one line per claim; the default for NDJSON input when not on a terminal).
         #[arg(long, value_enum)]
         format: Option<EvalFormat>,
+        /// Write the claim with every machine-applicable fix applied (to the file `-o` names).
+        #[arg(long, requires = "output")]
+        fix: bool,
+        /// Where `--fix` writes the fixed claim.
+        #[arg(short = 'o', long = "output", requires = "fix")]
+        output: Option<PathBuf>,
     },
     /// Explain a diagnostic code (`ppl explain E0101`).
     Explain {
@@ -88,7 +94,14 @@ pub fn run(cli: Cli) -> ExitCode {
             files,
             policies,
             format,
-        } => crate::cli_eval::eval_command(&files, policies.as_deref(), format),
+            fix: _,
+            output,
+        } => crate::cli_eval::eval_command(&crate::cli_eval::EvalOptions {
+            files: &files,
+            policies: policies.as_deref(),
+            format,
+            fix_output: output.as_deref(),
+        }),
         Command::Explain { code } => explain_command(&code),
     }
 }

@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::claim::{detect_format, read_claim, read_ndjson, ClaimError, InputFormat};
+use crate::claim::{detect_format, read_claim, read_ndjson, Claim, ClaimError, InputFormat};
 use crate::cli::{could_not_run, use_color, EvalFormat};
 use crate::compile::CompiledPolicies;
 use crate::report::{self, ClaimReport, ErrorDetail, ErrorRecord, Status};
@@ -66,12 +66,23 @@ fn describe(name: &str, error: &ClaimError) -> String {
     format!("{place}: {} (at {path})", error.message)
 }
 
-pub fn eval_command(
-    files: &[PathBuf],
-    policies: Option<&Path>,
-    format: Option<EvalFormat>,
-) -> ExitCode {
-    let policies = match load_policies(policies) {
+/// One input claim (by input line) and its report, or why it has none.
+type Evaluated = (usize, Result<(Claim, ClaimReport), ErrorRecord>);
+
+/// What `ppl eval` was asked to do.
+pub struct EvalOptions<'a> {
+    pub files: &'a [PathBuf],
+    pub policies: Option<&'a Path>,
+    pub format: Option<EvalFormat>,
+    /// `--fix -o FILE`: where to write the claim with its fixes applied.
+    pub fix_output: Option<&'a Path>,
+}
+
+pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
+    if options.fix_output.is_some() && options.files.len() != 1 {
+        return could_not_run("`--fix` writes one claim file: give exactly one FILE");
+    }
+    let policies = match load_policies(options.policies) {
         Ok(policies) => policies,
         Err(message) => return could_not_run(message),
     };
@@ -80,8 +91,9 @@ pub fn eval_command(
     let mut errors = std::io::stderr().lock();
     let mut unreadable = false;
     let mut failed = false;
-    for path in files {
-        let name = if path == Path::new("-") {
+    for path in options.files {
+        let stdin = path == Path::new("-");
+        let name = if stdin {
             "<stdin>".to_owned()
         } else {
             path.display().to_string()
@@ -94,73 +106,71 @@ pub fn eval_command(
                 continue;
             }
         };
-        let input = detect_format(
-            if path == Path::new("-") {
-                None
-            } else {
-                Some(path)
-            },
-            &text,
-        );
-        let format = format.unwrap_or(match (terminal, input) {
+        let input = detect_format(if stdin { None } else { Some(path) }, &text);
+        let format = options.format.unwrap_or(match (terminal, input) {
             (true, _) => EvalFormat::Human,
             (false, InputFormat::Ndjson) => EvalFormat::Ndjson,
             (false, _) => EvalFormat::Json,
         });
-        let results: Vec<(usize, Result<ClaimReport, ErrorRecord>)> = match input {
-            InputFormat::Ndjson => {
-                read_ndjson(&text)
-                    .into_iter()
-                    .map(|(line, claim)| {
-                        let result =
-                            match claim {
-                                Ok(claim) => crate::eval::evaluate(&claim, &policies.compiled)
-                                    .map_err(|error| ErrorRecord {
-                                        input_line: line,
-                                        error: ErrorDetail {
-                                            message: error.to_string(),
-                                            path: error.path(),
-                                        },
-                                    }),
-                                Err(claim_errors) => Err(error_record(line, &claim_errors)),
-                            };
-                        (line, result)
-                    })
-                    .collect()
-            }
-            _ => match read_claim(&text, input) {
+        // Every claim of the input, read and evaluated, in input order.
+        let mut results: Vec<Evaluated> = Vec::new();
+        let read: Vec<(usize, Result<Claim, Vec<ClaimError>>)> = match input {
+            InputFormat::Ndjson => read_ndjson(&text),
+            _ => vec![(1, read_claim(&text, input))],
+        };
+        for (line, claim) in read {
+            let result = match claim {
                 Ok(claim) => match crate::eval::evaluate(&claim, &policies.compiled) {
-                    Ok(report) => vec![(1, Ok(report))],
-                    Err(error) => {
-                        let _ = writeln!(errors, "error: {name}: {error} (at {})", error.path());
-                        unreadable = true;
-                        continue;
-                    }
+                    Ok(report) => Ok((claim, report)),
+                    Err(error) => Err(ErrorRecord {
+                        input_line: line,
+                        error: ErrorDetail {
+                            message: error.to_string(),
+                            path: error.path(),
+                        },
+                    }),
                 },
                 Err(claim_errors) => {
-                    for error in &claim_errors {
-                        let _ = writeln!(errors, "error: {}", describe(&name, error));
+                    if input != InputFormat::Ndjson {
+                        for error in &claim_errors {
+                            let _ = writeln!(errors, "error: {}", describe(&name, error));
+                        }
                     }
-                    unreadable = true;
-                    continue;
+                    Err(error_record(line, &claim_errors))
                 }
-            },
-        };
+            };
+            results.push((line, result));
+        }
+        if let Some(target) = options.fix_output {
+            if let Err(message) = write_fixed(&text, input, &mut results, target) {
+                return could_not_run(message);
+            }
+        }
         for (line, result) in &results {
-            match result {
-                Ok(report) => failed |= report.status == Status::Fail,
+            let result = match result {
+                Ok((_, report)) => {
+                    failed |= report.status == Status::Fail;
+                    Ok(report.clone())
+                }
                 Err(record) => {
                     unreadable = true;
-                    if format != EvalFormat::Ndjson {
+                    if format != EvalFormat::Ndjson && input == InputFormat::Ndjson {
                         let _ = writeln!(
                             errors,
                             "error: {name}:{line}: {} (at {})",
                             record.error.message, record.error.path
                         );
+                    } else if input != InputFormat::Ndjson && record.error.path == "/payer" {
+                        let _ = writeln!(
+                            errors,
+                            "error: {name}: {} (at {})",
+                            record.error.message, record.error.path
+                        );
                     }
+                    Err(record.clone())
                 }
-            }
-            let rendered = match (format, result) {
+            };
+            let rendered = match (format, &result) {
                 (EvalFormat::Ndjson, result) => format!("{}\n", report::render_ndjson_line(result)),
                 (EvalFormat::Json, Ok(report)) => report::render_json(report),
                 (EvalFormat::Human, Ok(report)) => {
@@ -169,13 +179,8 @@ pub fn eval_command(
                         text: &text,
                     };
                     let sources = report::PolicySources::new(&policies.checked.workspace.sources);
-                    report::render_human(
-                        report,
-                        &claim,
-                        &sources,
-                        use_color(),
-                        if use_color() { 100 } else { 80 },
-                    )
+                    let width = if use_color() { 100 } else { 80 };
+                    report::render_human(report, &claim, &sources, use_color(), width)
                 }
                 (_, Err(_)) => continue,
             };
@@ -191,6 +196,36 @@ pub fn eval_command(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Applies every machine-applicable fix and writes the claim text to `target`;
+/// each fix in the reports says whether it was applied.
+fn write_fixed(
+    text: &str,
+    input: InputFormat,
+    results: &mut [Evaluated],
+    target: &Path,
+) -> Result<(), String> {
+    let mut edits = Vec::new();
+    for (_, result) in results.iter_mut() {
+        if let Ok((claim, report)) = result {
+            edits.extend(crate::fix::fixes(text, claim, report, input));
+        }
+    }
+    let fixed = crate::fix::apply(text, edits);
+    // The written claim must read back: never hand a biller a broken file.
+    let reads_back = match input {
+        InputFormat::Ndjson => read_ndjson(&fixed).len() == read_ndjson(text).len(),
+        _ => read_claim(&fixed, input).is_ok() || read_claim(text, input).is_err(),
+    };
+    if !reads_back {
+        return Err(
+            "the fixed claim would not read back; nothing was written (please report this)"
+                .to_owned(),
+        );
+    }
+    std::fs::write(target, fixed)
+        .map_err(|error| format!("cannot write `{}`: {error}", target.display()))
 }
 
 fn error_record(line: usize, errors: &[ClaimError]) -> ErrorRecord {

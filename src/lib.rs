@@ -20,6 +20,7 @@ pub mod compile;
 pub mod diagnostics;
 pub mod embedded;
 pub mod eval;
+pub mod fix;
 pub mod format;
 pub mod report;
 pub mod source;

@@ -486,12 +486,13 @@ impl Decoder {
             }
             _ => Whole::Malformed,
         };
-        let range = if max == u64::from(u32::MAX) {
+        // Counts run to `u32::MAX` ("≥ 1"); pointers have a real range ("from 1 to 12").
+        let unbounded = max == u64::from(u32::MAX);
+        let range = if unbounded {
             format!("≥ {min}")
         } else {
             format!("from {min} to {max}")
         };
-        let unbounded = max == u64::from(u32::MAX);
         match read {
             Whole::Value(value) if (min..=max).contains(&value) => Some(value),
             Whole::TooLarge if unbounded => {

@@ -55,14 +55,17 @@ impl Reader<'_> {
         }
     }
 
-    /// An error at the current character (empty at the end of the text).
-    fn error_here(&self, message: impl Into<String>) -> SyntaxError {
-        let width = self
-            .text
+    /// Bytes of the character at the current position (0 at the end).
+    fn width(&self) -> usize {
+        self.text
             .get(self.pos..)
             .and_then(|rest| rest.chars().next())
-            .map_or(0, char::len_utf8);
-        self.error_at(self.pos, self.pos + width, message)
+            .map_or(0, char::len_utf8)
+    }
+
+    /// An error at the current character (empty at the end of the text).
+    fn error_here(&self, message: impl Into<String>) -> SyntaxError {
+        self.error_at(self.pos, self.pos + self.width(), message)
     }
 
     fn error_at(&self, start: usize, end: usize, message: impl Into<String>) -> SyntaxError {
@@ -271,7 +274,7 @@ impl Reader<'_> {
             _ => {
                 return Err(self.error_at(
                     escape_start,
-                    self.pos + 1,
+                    self.pos + self.width(),
                     "unknown escape in a JSON string (known: `\\\"` `\\\\` `\\/` `\\b` `\\f` `\\n` `\\r` `\\t` `\\uXXXX`)",
                 ))
             }

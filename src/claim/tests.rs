@@ -1048,3 +1048,63 @@ fn formats_are_told_by_extension_then_content() {
     );
     assert_eq!(detect_format(None, ""), InputFormat::Yaml);
 }
+
+/// Small random edits of the fixtures (a fixed-seed xorshift, so the test is
+/// deterministic): the readers never panic, and every offset they give is on a
+/// character boundary inside the text.
+#[test]
+fn mutated_inputs_never_panic_and_offsets_stay_in_the_text() {
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        usize::try_from(seed % 1_000_003).unwrap()
+    };
+    let alphabet: Vec<char> = "{}[]:,\"' -\n\t0123456789.eE+#&*!|>?%@`\\é😀~\r"
+        .chars()
+        .collect();
+    let in_text = |text: &str, start: usize, end: usize| {
+        start <= end
+            && end <= text.len()
+            && text.is_char_boundary(start)
+            && text.is_char_boundary(end)
+    };
+    for base in [EXAMPLE_YAML, EXAMPLE_JSON, FULL_YAML, BATCH] {
+        for _ in 0..500 {
+            let mut chars: Vec<char> = base.chars().collect();
+            for _ in 0..next() % 4 + 1 {
+                let at = next() % (chars.len() + 1);
+                if next() % 3 == 0 && at < chars.len() {
+                    chars.remove(at);
+                } else {
+                    chars.insert(at, alphabet[next() % alphabet.len()]);
+                }
+            }
+            let text: String = chars.into_iter().collect();
+            for format in [InputFormat::Yaml, InputFormat::Json] {
+                match read_claim(&text, format) {
+                    Err(errors) => {
+                        for error in errors {
+                            let (start, end) = (error.start.unwrap(), error.end.unwrap());
+                            assert!(in_text(&text, start, end), "{text:?} {error:?}");
+                            assert!(error.line.is_some() && error.column.is_some());
+                        }
+                    }
+                    Ok(claim) => {
+                        for line in &claim.lines {
+                            let (start, end) = (line.span.start.unwrap(), line.span.end.unwrap());
+                            assert!(in_text(&text, start, end), "{text:?}");
+                        }
+                    }
+                }
+            }
+            for (_, result) in read_ndjson(&text) {
+                for error in result.err().unwrap_or_default() {
+                    let (start, end) = (error.start.unwrap(), error.end.unwrap());
+                    assert!(in_text(&text, start, end), "{text:?} {error:?}");
+                }
+            }
+        }
+    }
+}

@@ -315,6 +315,11 @@ impl<'a> Run<'a> {
                 format!("{}>{}", from.value, to.value),
             ),
         };
-        Some(FixOut { op, line, value })
+        Some(FixOut {
+            op,
+            line,
+            value,
+            applied: None,
+        })
     }
 }

@@ -104,6 +104,10 @@ pub struct FixOut {
     /// The units to set, or the modifier to add or remove; for `replace_modifier`,
     /// `FROM>TO` (`59>XU`).
     pub value: String,
+    /// Added in this version, with `--fix` only: whether the fix was applied
+    /// to the claim written out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<bool>,
 }
 
 impl ClaimReport {

@@ -850,6 +850,7 @@ mod tests {
                     op: FixOp::SetUnits,
                     line: 1,
                     value: "1".to_owned(),
+                    applied: None,
                 }),
                 ..finding(
                     "medicare.units.eight-minute",
@@ -879,6 +880,7 @@ mod tests {
                     op: FixOp::AddModifier,
                     line: 1,
                     value: "XU".to_owned(),
+                    applied: None,
                 }),
                 ..finding("ncci.ptp", Category::Pairing, FindingSeverity::Deny)
             },
@@ -1213,6 +1215,7 @@ mod tests {
                     op,
                     line,
                     value: value.to_owned(),
+                    applied: None,
                 },
                 &lines,
             )

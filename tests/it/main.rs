@@ -14,4 +14,5 @@ mod compile;
 mod diagnostics_docs;
 mod docs_examples;
 mod eval;
+mod eval_fix;
 mod shipped_policies;
