@@ -55,6 +55,9 @@ pub enum Command {
         /// `ndjson` (one line per claim; the default for NDJSON input when not on a terminal).
         #[arg(long, value_enum)]
         format: Option<EvalFormat>,
+        /// Show, for each rule that applied, what it looked at and why it fired or did not.
+        #[arg(long)]
+        explain: bool,
         /// Write the claim with every machine-applicable fix applied (to the file `-o` names).
         #[arg(long, requires = "output")]
         fix: bool,
@@ -94,12 +97,14 @@ pub fn run(cli: Cli) -> ExitCode {
             files,
             policies,
             format,
+            explain,
             fix: _,
             output,
         } => crate::cli_eval::eval_command(&crate::cli_eval::EvalOptions {
             files: &files,
             policies: policies.as_deref(),
             format,
+            explain,
             fix_output: output.as_deref(),
         }),
         Command::Explain { code } => explain_command(&code),

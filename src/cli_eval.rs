@@ -74,6 +74,8 @@ pub struct EvalOptions<'a> {
     pub files: &'a [PathBuf],
     pub policies: Option<&'a Path>,
     pub format: Option<EvalFormat>,
+    /// `--explain`: say how each rule was applied.
+    pub explain: bool,
     /// `--fix -o FILE`: where to write the claim with its fixes applied.
     pub fix_output: Option<&'a Path>,
 }
@@ -120,7 +122,7 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
         };
         for (line, claim) in read {
             let result = match claim {
-                Ok(claim) => match crate::eval::evaluate(&claim, &policies.compiled) {
+                Ok(claim) => match evaluate(&claim, &policies.compiled, options.explain) {
                     Ok(report) => Ok((claim, report)),
                     Err(error) => Err(ErrorRecord {
                         input_line: line,
@@ -180,7 +182,10 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
                     };
                     let sources = report::PolicySources::new(&policies.checked.workspace.sources);
                     let width = if use_color() { 100 } else { 80 };
-                    report::render_human(report, &claim, &sources, use_color(), width)
+                    let mut text =
+                        report::render_human(report, &claim, &sources, use_color(), width);
+                    text.push_str(&report::render_explanation(report));
+                    text
                 }
                 (_, Err(_)) => continue,
             };
@@ -226,6 +231,18 @@ fn write_fixed(
     }
     std::fs::write(target, fixed)
         .map_err(|error| format!("cannot write `{}`: {error}", target.display()))
+}
+
+fn evaluate(
+    claim: &Claim,
+    policies: &CompiledPolicies,
+    explain: bool,
+) -> Result<ClaimReport, crate::eval::EvalError> {
+    if explain {
+        crate::eval::evaluate_explained(claim, policies)
+    } else {
+        crate::eval::evaluate(claim, policies)
+    }
 }
 
 fn error_record(line: usize, errors: &[ClaimError]) -> ErrorRecord {

@@ -5,6 +5,7 @@
 //! versions in force on its date. A rule that needs a fact the claim does not
 //! carry gives an `undetermined` finding that names the missing facts.
 
+mod explain;
 mod families;
 pub mod units;
 pub mod value;
@@ -12,11 +13,13 @@ pub mod value;
 use std::collections::BTreeMap;
 
 use crate::claim::{Claim, ClaimSpan};
+use crate::compile::RuleCheck;
 use crate::compile::{CompiledPolicies, CompiledPolicy, CompiledRule};
 use crate::report::{
-    ClaimReport, ClaimSpanOut, Finding, FindingSeverity, FixOp, FixOut, LineReport, PolicySpan,
+    ClaimReport, ClaimSpanOut, Explanation, Finding, FindingSeverity, FixOp, FixOut, LineReport,
+    PolicySpan,
 };
-use crate::syntax::Severity;
+use crate::syntax::{Family, Scope, Severity};
 use crate::Date;
 
 /// A claim that cannot be evaluated at all.
@@ -51,11 +54,28 @@ pub fn evaluate(claim: &Claim, policies: &CompiledPolicies) -> Result<ClaimRepor
             suggestion,
         });
     };
-    evaluate_with(claim, policy)
+    evaluate_with(claim, policy, false)
 }
 
-/// Evaluates one claim against one compiled policy.
-pub fn evaluate_with(claim: &Claim, policy: &CompiledPolicy) -> Result<ClaimReport, EvalError> {
+/// Like [`evaluate`], and the report explains how each rule was applied
+/// (`ppl eval --explain`).
+pub fn evaluate_explained(
+    claim: &Claim,
+    policies: &CompiledPolicies,
+) -> Result<ClaimReport, EvalError> {
+    match policies.payers.get(&claim.payer.value) {
+        Some(policy) => evaluate_with(claim, policy, true),
+        None => evaluate(claim, policies),
+    }
+}
+
+/// Evaluates one claim against one compiled policy; with `explain`, the
+/// report says what each rule looked at.
+pub fn evaluate_with(
+    claim: &Claim,
+    policy: &CompiledPolicy,
+    explain: bool,
+) -> Result<ClaimReport, EvalError> {
     let mut dates = Vec::with_capacity(claim.lines.len());
     for (index, line) in claim.lines.iter().enumerate() {
         dates.push(
@@ -76,6 +96,8 @@ pub fn evaluate_with(claim: &Claim, policy: &CompiledPolicy) -> Result<ClaimRepo
         findings: Vec::new(),
         supported: vec![None; claim.lines.len()],
     };
+    let mut explanation: Vec<Explanation> = Vec::new();
+    let first_date = visits.keys().next().copied();
     for (date, lines) in &visits {
         // Each rule version in force on the date, with the visit's lines it is about.
         let mut by_rule: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -91,9 +113,34 @@ pub fn evaluate_with(claim: &Claim, policy: &CompiledPolicy) -> Result<ClaimRepo
             let Some(rule) = policy.rules.get(rule_index) else {
                 continue;
             };
-            let rule_lines = run.lines_in_scope(rule, &rule_lines, *date);
-            if !rule_lines.is_empty() {
-                run.rule(rule, *date, lines, &rule_lines);
+            let before = run.findings.len();
+            let in_scope = run.lines_in_scope(rule, &rule_lines, *date);
+            if !in_scope.is_empty() {
+                run.rule(rule, *date, lines, &in_scope);
+            }
+            if explain {
+                for &line in rule_lines.iter().filter(|line| !in_scope.contains(line)) {
+                    let why = match &rule.plans {
+                        Some(plans) => format!("applies only to plans {}", plans.join(", ")),
+                        None => "applies only at other places of service".to_owned(),
+                    };
+                    explanation.push(Run::not_applied(rule, *date, line, why));
+                }
+                let produced = run.findings.get(before..).unwrap_or_default();
+                let targets: Vec<Option<usize>> = match &rule.check {
+                    RuleCheck::General {
+                        scope: Scope::Line, ..
+                    } => in_scope.iter().map(|&l| Some(l)).collect(),
+                    RuleCheck::General {
+                        scope: Scope::Claim,
+                        ..
+                    } if Some(*date) != first_date => Vec::new(),
+                    RuleCheck::General { .. } if !in_scope.is_empty() => vec![None],
+                    _ => in_scope.iter().map(|&l| Some(l)).collect(),
+                };
+                for target in targets {
+                    explanation.push(run.explain(rule, *date, target, produced));
+                }
             }
         }
     }
@@ -132,6 +179,13 @@ pub fn evaluate_with(claim: &Claim, policy: &CompiledPolicy) -> Result<ClaimRepo
         status: ClaimReport::status_of(&findings),
         lines,
         findings,
+        explanation: explain.then(|| {
+            explanation.sort_by(|a, b| {
+                let line = |e: &Explanation| e.line.map_or(usize::MAX, |line| line);
+                line(a).cmp(&line(b)).then_with(|| a.rule.cmp(&b.rule))
+            });
+            explanation
+        }),
     })
 }
 
@@ -202,7 +256,12 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        let Some(places) = &rule.places else {
+        // A telehealth rule's `places` are the places it accepts, which it judges itself.
+        let Some(places) = rule
+            .places
+            .as_ref()
+            .filter(|_| rule.family != Family::Telehealth)
+        else {
             return lines.to_vec();
         };
         lines

@@ -14,6 +14,8 @@ use crate::Date;
 pub enum Value {
     Flag(bool),
     Number(i64),
+    /// Dollars, in cents.
+    Money(i64),
     Date(Date),
     Text(String),
     Procedure(ProcedureCode),
@@ -34,6 +36,7 @@ impl Value {
         match self {
             Value::Flag(flag) => if *flag { "yes" } else { "no" }.to_owned(),
             Value::Number(number) => number.to_string(),
+            Value::Money(cents) => dollars(*cents),
             Value::Date(date) => date.to_string(),
             Value::Text(text) => text.clone(),
             Value::Procedure(code) => code.to_string(),
@@ -62,7 +65,22 @@ pub fn display_diagnosis(code: &str) -> String {
 
 /// Dollar amounts are kept in cents.
 fn money(cents: u64) -> Value {
-    Value::Number(i64::try_from(cents).unwrap_or(i64::MAX))
+    Value::Money(i64::try_from(cents).unwrap_or(i64::MAX))
+}
+
+/// `248000` cents → `$2,480.00`.
+pub fn dollars(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (position, digit) in whole.chars().enumerate() {
+        if position > 0 && (whole.len() - position) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}${grouped}.{:02}", cents % 100)
 }
 
 fn number(value: u32) -> Value {
@@ -435,7 +453,9 @@ impl<'a> Scope<'a> {
             match field {
                 None => total = total.saturating_add(1),
                 Some(name) => match scope.line_field(index, &[name]) {
-                    Value::Number(value) => total = total.saturating_add(value),
+                    Value::Number(value) | Value::Money(value) => {
+                        total = total.saturating_add(value)
+                    }
                     Value::Missing(paths) => missing.extend(paths),
                     _ => {}
                 },
@@ -467,9 +487,8 @@ pub fn line_diagnoses(claim: &Claim, line: &Line) -> Vec<String> {
 
 fn literal_value(literal: &Literal) -> Value {
     match literal {
-        Literal::Integer(n) | Literal::Money(n) => {
-            Value::Number(i64::try_from(*n).unwrap_or(i64::MAX))
-        }
+        Literal::Integer(n) => Value::Number(i64::try_from(*n).unwrap_or(i64::MAX)),
+        Literal::Money(n) => money(*n),
         // Weeks are compared and added as days.
         Literal::Quantity(n, crate::syntax::QuantityUnit::Weeks) => {
             Value::Number(i64::try_from(*n).unwrap_or(i64::MAX).saturating_mul(7))
@@ -501,7 +520,7 @@ fn compare(op: CompareOp, a: Value, b: Value) -> Value {
         return missing_of(&[a, b]);
     }
     let ordering = match (&a, &b) {
-        (Value::Number(x), Value::Number(y)) => x.cmp(y),
+        (Value::Number(x), Value::Number(y)) | (Value::Money(x), Value::Money(y)) => x.cmp(y),
         (Value::Date(x), Value::Date(y)) => x.cmp(y),
         _ => {
             let equal = a == b;
@@ -530,6 +549,10 @@ fn arith(op: ArithOp, a: Value, b: Value) -> Value {
         (ArithOp::Add, Value::Number(x), Value::Number(y)) => Value::Number(x.saturating_add(y)),
         (ArithOp::Sub, Value::Number(x), Value::Number(y)) => Value::Number(x.saturating_sub(y)),
         (ArithOp::Mul, Value::Number(x), Value::Number(y)) => Value::Number(x.saturating_mul(y)),
+        (ArithOp::Add, Value::Money(x), Value::Money(y)) => Value::Money(x.saturating_add(y)),
+        (ArithOp::Sub, Value::Money(x), Value::Money(y)) => Value::Money(x.saturating_sub(y)),
+        (ArithOp::Mul, Value::Money(x), Value::Number(y))
+        | (ArithOp::Mul, Value::Number(y), Value::Money(x)) => Value::Money(x.saturating_mul(y)),
         (ArithOp::Sub, Value::Date(x), Value::Date(y)) => {
             Value::Number(x.since(y).ok().map_or(0, |span| i64::from(span.get_days())))
         }
@@ -557,5 +580,18 @@ pub fn in_set(value: &Value, set: &VersionedSet, date: Date) -> bool {
         (Value::Place(place), Some(SetValue::Place(places))) => places.contains(place),
         (Value::Diagnosis(code), Some(SetValue::Diagnosis(diagnoses))) => diagnoses.contains(code),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollar_amounts_read_as_dollars() {
+        assert_eq!(dollars(248_000), "$2,480.00");
+        assert_eq!(dollars(5), "$0.05");
+        assert_eq!(dollars(100_000_000), "$1,000,000.00");
+        assert_eq!(Value::Money(241_000).display(), "$2,410.00");
     }
 }

@@ -17,6 +17,51 @@ pub struct ClaimReport {
     pub lines: Vec<LineReport>,
     /// By line (claim-level findings last), then rule id.
     pub findings: Vec<Finding>,
+    /// Added in this version, with `--explain` only: each rule that applied,
+    /// what it looked at and whether it fired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Vec<Explanation>>,
+}
+
+/// How one rule was applied to one line (or visit).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    pub rule: String,
+    pub line: Option<usize>,
+    pub date_of_service: String,
+    pub verdict: Verdict,
+    /// The facts the rule looked at, with the values it saw.
+    pub looked_at: Vec<Fact>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The rule fired: see the findings.
+    Fired,
+    /// The rule looked and found nothing wrong.
+    Passed,
+    /// The rule needed a fact the claim does not carry.
+    Undetermined,
+    /// The rule is about this code and date but not this claim (plan, place).
+    NotApplicable,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Fired => "fired",
+            Verdict::Passed => "passed",
+            Verdict::Undetermined => "undetermined",
+            Verdict::NotApplicable => "not applicable",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fact {
+    pub name: String,
+    pub value: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

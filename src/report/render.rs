@@ -700,6 +700,34 @@ impl SourceCode for ClaimText<'_> {
     }
 }
 
+/// `--explain` in the human format: each rule that applied, per line, with
+/// the values it looked at and whether it fired.
+pub fn render_explanation(report: &ClaimReport) -> String {
+    let Some(explanation) = &report.explanation else {
+        return String::new();
+    };
+    let mut out = String::from("How each rule was applied\n");
+    let mut current: Option<Option<usize>> = None;
+    for entry in explanation {
+        if current != Some(entry.line) {
+            current = Some(entry.line);
+            let heading = match entry.line.and_then(|index| report.lines.get(index)) {
+                Some(line) => format!(
+                    "line {}  {}  {}",
+                    line.index, line.code, line.date_of_service
+                ),
+                None => format!("the visit of {}", entry.date_of_service),
+            };
+            out.push_str(&format!("\n{heading}\n"));
+        }
+        out.push_str(&format!("  {:<15}{}\n", entry.verdict.as_str(), entry.rule));
+        for fact in &entry.looked_at {
+            out.push_str(&format!("  {:<15}  {}: {}\n", "", fact.name, fact.value));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -909,6 +937,7 @@ mod tests {
                 line(2, "97168", 1, None),
             ],
             findings,
+            explanation: None,
         }
     }
 
@@ -1173,6 +1202,7 @@ mod tests {
             status: Status::Fail,
             lines: vec![line(0, "97535", 3, Some(2))],
             findings: vec![finding],
+            explanation: None,
         };
         let claim = ClaimSource {
             name: "<stdin>",

@@ -188,3 +188,62 @@ fn evaluation_is_deterministic() {
     let second = serde_json::to_string(&evaluate(&text)).expect("json");
     assert_eq!(first, second);
 }
+
+#[test]
+fn telehealth_needs_an_accepted_place_of_service() {
+    let lines = r#"  - { code: "97535", modifiers: ["GO", "95"], units: 2, minutes: 30 }"#;
+    let office = claim(lines, "").replace("total_timed_minutes: 45", "total_timed_minutes: 30");
+    let report = evaluate(&office);
+    let telehealth = fired(&report, "medicare.telehealth.therapy");
+    assert_eq!(telehealth.len(), 1, "{:#?}", report.findings);
+    assert!(
+        telehealth[0].message.contains("place of service 11"),
+        "{}",
+        telehealth[0].message
+    );
+    let home = office.replace("place_of_service: \"11\"", "place_of_service: \"10\"");
+    assert!(fired(&evaluate(&home), "medicare.telehealth.therapy").is_empty());
+}
+
+#[test]
+fn explain_says_what_each_rule_looked_at() {
+    let text = claim(GOOD_LINES, "");
+    let claim = read_claim(&text, InputFormat::Yaml).expect("claim reads");
+    let report = ppl::eval::evaluate_explained(&claim, policies()).expect("evaluates");
+    let explanation = report.explanation.as_ref().expect("an explanation");
+    let units = explanation
+        .iter()
+        .find(|e| e.rule == "medicare.units.eight-minute" && e.line == Some(0))
+        .expect("the unit rule is explained for line 0");
+    assert_eq!(units.verdict, ppl::report::Verdict::Passed);
+    let seen: Vec<(&str, &str)> = units
+        .looked_at
+        .iter()
+        .map(|f| (f.name.as_str(), f.value.as_str()))
+        .collect();
+    assert!(
+        seen.contains(&("minutes documented for this line", "30")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("units the minutes support", "2")),
+        "{seen:?}"
+    );
+    let kx = explanation
+        .iter()
+        .find(|e| e.rule == "medicare.threshold.kx-ot" && e.line == Some(0))
+        .expect("the KX rule is explained");
+    assert!(
+        kx.looked_at
+            .iter()
+            .any(|f| f.name == "kx_threshold_ot" && f.value == "$2,480.00"),
+        "{:?}",
+        kx.looked_at
+    );
+    // Without --explain the report carries no explanation (and its JSON no field).
+    let plain = evaluate(&text);
+    assert!(plain.explanation.is_none());
+    assert!(!serde_json::to_string(&plain)
+        .expect("json")
+        .contains("explanation"));
+}
