@@ -174,7 +174,15 @@ pub fn normalize_diagnosis(text: &str) -> Result<String, CodeError> {
             }
             (category, detail)
         }
-        None if text.len() > 3 => text.split_at(3),
+        None if text.len() > 3 => match (text.get(..3), text.get(3..)) {
+            (Some(category), Some(detail)) => (category, detail),
+            // Not on a character boundary: not ASCII, so not a code.
+            _ => {
+                return Err(CodeError {
+                    reason: "an ICD-10-CM code is made of capital letters and digits",
+                })
+            }
+        },
         None => (text, ""),
     };
     let category = category.as_bytes();
@@ -311,7 +319,16 @@ mod tests {
             DiagnosisPattern::parse("I69.3*").map(|p| p.to_string()),
             Ok("I69.3*".into())
         );
-        for bad in ["i69.351", "169.351", "I69.", "I69.35100", "I6", "R26.8-"] {
+        for bad in [
+            "i69.351",
+            "169.351",
+            "I69.",
+            "I69.35100",
+            "I6",
+            "R26.8-",
+            "R\u{2cb}\u{d1c7}9",
+            "ÅÅÅÅ",
+        ] {
             assert!(
                 DiagnosisPattern::parse(bad).is_err(),
                 "{bad} should be rejected"

@@ -247,3 +247,31 @@ fn explain_says_what_each_rule_looked_at() {
         .expect("json")
         .contains("explanation"));
 }
+
+/// Inputs the fuzzer once crashed on (kept in tests/data/claims/crashes/):
+/// read, evaluated and rendered without a panic.
+#[test]
+fn inputs_that_once_crashed_are_handled() {
+    for entry in std::fs::read_dir("tests/data/claims/crashes").expect("crash corpus") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("readable");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        for (_, claim) in ppl::claim::read_ndjson(&text) {
+            let Ok(claim) = claim else { continue };
+            if let Ok(report) = ppl::eval::evaluate(&claim, policies()) {
+                let _ = ppl::report::render_json(&report);
+                let source = ppl::report::ClaimSource {
+                    name: "crash",
+                    text: &text,
+                };
+                let _ = ppl::report::render_human(
+                    &report,
+                    &source,
+                    &ppl::report::PolicySources::none(),
+                    false,
+                    80,
+                );
+            }
+        }
+    }
+}
