@@ -256,7 +256,14 @@ fn inputs_that_once_crashed_are_handled() {
         let path = entry.expect("entry").path();
         let bytes = std::fs::read(&path).expect("readable");
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        for (_, claim) in ppl::claim::read_ndjson(&text) {
+        let claims: Vec<_> = match ppl::claim::detect_format(None, &text) {
+            InputFormat::Ndjson => ppl::claim::read_ndjson(&text)
+                .into_iter()
+                .map(|(_, claim)| claim)
+                .collect(),
+            format => vec![read_claim(&text, format)],
+        };
+        for claim in claims {
             let Ok(claim) = claim else { continue };
             if let Ok(report) = ppl::eval::evaluate(&claim, policies()) {
                 let _ = ppl::report::render_json(&report);
