@@ -237,6 +237,13 @@ fn is_code_char(byte: u8) -> bool {
     byte.is_ascii_digit() || byte.is_ascii_uppercase()
 }
 
+impl Modifier {
+    /// Whether this is the modifier written `text` (`GP`), without allocating.
+    pub fn is(self, text: &str) -> bool {
+        self.0.as_slice() == text.as_bytes()
+    }
+}
+
 impl fmt::Display for Modifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(std::str::from_utf8(&self.0).unwrap_or("??"))

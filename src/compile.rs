@@ -302,7 +302,7 @@ impl CompiledPolicy {
             .filter_map(|index| self.rules.get(index))
     }
 
-    /// Like [`CompiledPolicy::rules_for`], as indexes into `rules`, in index order.
+    /// Like [`CompiledPolicy::rules_for`], as indexes into `rules` (code-indexed rules first).
     pub fn rule_indexes_for(
         &self,
         code: ProcedureCode,
@@ -313,18 +313,17 @@ impl CompiledPolicy {
             .get(&code)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let mut indexes: Vec<usize> = indexed
+        // Both lists are in rule order, their chain need not be: callers that need
+        // an order sort (the evaluator's per-rule map does).
+        indexed
             .iter()
             .chain(self.every_line.iter())
             .map(|&index| index as usize)
-            .filter(|&index| {
+            .filter(move |&index| {
                 self.rules
                     .get(index)
                     .is_some_and(|rule| rule.effective.contains(date) && rule.is_about(code, date))
             })
-            .collect();
-        indexes.sort_unstable();
-        indexes.into_iter()
     }
 }
 

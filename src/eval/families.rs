@@ -17,7 +17,7 @@ const TELEHEALTH_MODIFIERS: [&str; 5] = ["95", "93", "GT", "FQ", "GQ"];
 const TELEHEALTH_PLACES: [&str; 2] = ["02", "10"];
 
 fn has_modifier(modifiers: &[Modifier], text: &str) -> bool {
-    modifiers.iter().any(|m| m.to_string() == text)
+    modifiers.iter().any(|m| m.is(text))
 }
 
 impl Run<'_> {
@@ -651,7 +651,7 @@ impl Run<'_> {
                 expected,
             ));
         } else if let Some(bad) = modifiers.iter().find(|m| {
-            TELEHEALTH_MODIFIERS.contains(&m.to_string().as_str())
+            TELEHEALTH_MODIFIERS.iter().any(|t| m.is(t))
                 && (modifiers_accepted.is_some() || modifiers_required.is_some())
                 && !in_set(modifiers_accepted, &Value::Modifier(**m))
                 && !in_set(modifiers_required, &Value::Modifier(**m))

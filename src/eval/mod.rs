@@ -157,6 +157,8 @@ pub fn evaluate_with(
             .then_with(|| a.message.cmp(&b.message))
     });
     findings.dedup();
+    // One policy version per date of service, however many lines share it.
+    let mut versions: BTreeMap<Date, String> = BTreeMap::new();
     let lines = claim
         .lines
         .iter()
@@ -167,7 +169,10 @@ pub fn evaluate_with(
                 index,
                 code: line.code.value.to_string(),
                 date_of_service: date.to_string(),
-                policy_version: policy_version(policy, date),
+                policy_version: versions
+                    .entry(date)
+                    .or_insert_with(|| policy_version(policy, date))
+                    .clone(),
                 units_billed: line.units.value,
                 units_supported: supported.get(index).copied().flatten(),
             }

@@ -385,15 +385,23 @@ impl<'a> Scope<'a> {
                 Value::Flag(flag) => Value::Flag(!flag),
                 other => other,
             },
-            Cond::And(a, b) => match (self.judge(a), self.judge(b)) {
-                (Value::Flag(false), _) | (_, Value::Flag(false)) => Value::Flag(false),
-                (Value::Flag(true), Value::Flag(true)) => Value::Flag(true),
-                (a, b) => missing_of(&[a, b]),
+            // A false side decides `and` (a true side decides `or`) even when the
+            // other needs a missing fact: only then is the other side judged.
+            Cond::And(a, b) => match self.judge(a) {
+                Value::Flag(false) => Value::Flag(false),
+                left => match (left, self.judge(b)) {
+                    (_, Value::Flag(false)) => Value::Flag(false),
+                    (Value::Flag(true), Value::Flag(true)) => Value::Flag(true),
+                    (a, b) => missing_of(&[a, b]),
+                },
             },
-            Cond::Or(a, b) => match (self.judge(a), self.judge(b)) {
-                (Value::Flag(true), _) | (_, Value::Flag(true)) => Value::Flag(true),
-                (Value::Flag(false), Value::Flag(false)) => Value::Flag(false),
-                (a, b) => missing_of(&[a, b]),
+            Cond::Or(a, b) => match self.judge(a) {
+                Value::Flag(true) => Value::Flag(true),
+                left => match (left, self.judge(b)) {
+                    (_, Value::Flag(true)) => Value::Flag(true),
+                    (Value::Flag(false), Value::Flag(false)) => Value::Flag(false),
+                    (a, b) => missing_of(&[a, b]),
+                },
             },
             Cond::Compare(op, a, b) => compare(*op, self.judge(a), self.judge(b)),
             Cond::Arith(op, a, b) => arith(*op, self.judge(a), self.judge(b)),

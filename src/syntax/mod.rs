@@ -378,3 +378,18 @@ mod tests {
         assert!(matches!(left.kind, ExprKind::And(..)));
     }
 }
+#[cfg(test)]
+mod comment_pairs {
+    use super::parser::{PolicyParser, Rule};
+    use pest::Parser as _;
+
+    #[test]
+    fn comments_leave_no_pairs_in_the_tree() {
+        let text = "payer p \"P\"  # a comment\n# another\nrule r general {  # here\n  for line  # there\n  require true\n}\n";
+        let pairs = PolicyParser::parse(Rule::file, text)
+            .map(|p| p.flatten().map(|p| p.as_rule()).collect::<Vec<_>>());
+        let rules = pairs.unwrap_or_default();
+        assert!(!rules.is_empty());
+        assert!(!rules.contains(&Rule::comment_text), "{rules:?}");
+    }
+}

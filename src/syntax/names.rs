@@ -11,6 +11,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::EOI => "the end of the file",
         Rule::WHITESPACE => "a space",
         Rule::COMMENT => "a comment",
+        Rule::comment_text => "a comment",
         Rule::nl => "the end of the line",
         Rule::item => "a top-level item",
         Rule::setting => "a setting",
