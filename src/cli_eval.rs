@@ -160,7 +160,12 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
                         let _ = writeln!(
                             errors,
                             "error: {name}:{line}: {} (at {})",
-                            record.error.message, record.error.path
+                            record.error.message,
+                            if record.error.path.is_empty() {
+                                "/"
+                            } else {
+                                &record.error.path
+                            }
                         );
                     } else if input != InputFormat::Ndjson && record.error.path == "/payer" {
                         let _ = writeln!(

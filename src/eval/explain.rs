@@ -95,11 +95,12 @@ impl Run<'_> {
                     }
                     UnitsCheck::DailyCap(cap) => facts.push(fact("daily limit", cap.to_string())),
                     UnitsCheck::VisitCap(cap) => {
-                        let total: u32 = visit
-                            .iter()
-                            .filter_map(|&l| self.claim.lines.get(l))
-                            .map(|l| l.units.value)
-                            .sum();
+                        let total = super::units::saturating_sum(
+                            visit
+                                .iter()
+                                .filter_map(|&l| self.claim.lines.get(l))
+                                .map(|l| l.units.value),
+                        );
                         facts.push(fact("timed units in the visit", total.to_string()));
                         facts.push(fact("visit limit", cap.to_string()));
                     }

@@ -1,6 +1,6 @@
 //! What each family of rule checks on a visit's lines.
 
-use super::units::{block_units, cms_allocation, midpoint_units};
+use super::units::{block_units, cms_allocation, midpoint_units, saturating_sum};
 use super::value::{self, Scope, Value};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
@@ -211,7 +211,7 @@ impl Run<'_> {
                             self.cap_line(rule, date, line, self.billed(line), cap);
                         }
                     } else if let Some(&last) = code_lines.last() {
-                        let total: u32 = code_lines.iter().map(|&l| self.billed(l)).sum();
+                        let total = saturating_sum(code_lines.iter().map(|&l| self.billed(l)));
                         self.cap_line(rule, date, last, total, cap);
                     }
                 }
@@ -220,7 +220,7 @@ impl Run<'_> {
                 let cap = u32::try_from(*cap).unwrap_or(u32::MAX);
                 for (_, code_lines) in by_code(self, lines) {
                     if let Some(&last) = code_lines.last() {
-                        let total: u32 = code_lines.iter().map(|&l| self.billed(l)).sum();
+                        let total = saturating_sum(code_lines.iter().map(|&l| self.billed(l)));
                         self.cap_line(rule, date, last, total, cap);
                     }
                 }
@@ -285,7 +285,7 @@ impl Run<'_> {
             })
             .collect();
         let billed: Vec<u32> = lines.iter().map(|&l| self.billed(l)).collect();
-        let sum: u32 = minutes.iter().sum();
+        let sum = saturating_sum(minutes.iter().copied());
         let single_date = self.visits.len() == 1;
         let documented_total = self
             .claim
@@ -532,13 +532,13 @@ impl Run<'_> {
                     },
                     "units" => match &auth.units {
                         Some(units) => {
-                            let billed: u32 = self
-                                .claim
-                                .lines
-                                .iter()
-                                .filter(|l| l.code.value == claim_line.code.value)
-                                .map(|l| l.units.value)
-                                .sum();
+                            let billed = saturating_sum(
+                                self.claim
+                                    .lines
+                                    .iter()
+                                    .filter(|l| l.code.value == claim_line.code.value)
+                                    .map(|l| l.units.value),
+                            );
                             if billed > units.value {
                                 reason.get_or_insert_with(|| {
                                     format!("{billed} units billed, {} authorized", units.value)

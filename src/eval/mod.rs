@@ -348,29 +348,47 @@ impl<'a> Run<'a> {
             visit,
             line,
         };
-        let mut text = rule.message.text.clone();
-        for placeholder in &rule.message.placeholders {
-            let name = &placeholder.value;
-            let filled = match extras.iter().find(|(key, _)| key == name) {
-                Some((_, value)) => value.clone(),
-                None if !name.contains('.') && self.policy.constants.contains_key(name) => scope
-                    .judge(&crate::compile::Cond::Constant(name.clone()))
-                    .display(),
-                None => {
-                    let segments: Vec<String> = name.split('.').map(str::to_owned).collect();
-                    scope.field(&segments).display()
-                }
+        let fill = |name: &str| match extras.iter().find(|(key, _)| *key == name) {
+            Some((_, value)) => value.clone(),
+            None if !name.contains('.') && self.policy.constants.contains_key(name) => scope
+                .judge(&crate::compile::Cond::Constant(name.to_owned()))
+                .display(),
+            None => {
+                let segments: Vec<String> = name.split('.').map(str::to_owned).collect();
+                scope.field(&segments).display()
+            }
+        };
+        // One pass: `{name}` is filled, `{{` and `}}` are literal braces.
+        let mut out = String::with_capacity(rule.message.text.len() + 32);
+        let mut rest = rule.message.text.as_str();
+        while let Some(at) = rest.find(['{', '}']) {
+            out.push_str(rest.get(..at).unwrap_or_default());
+            let tail = rest.get(at..).unwrap_or_default();
+            let (written, used) = if tail.starts_with("{{") {
+                ("{".to_owned(), 2)
+            } else if tail.starts_with("}}") {
+                ("}".to_owned(), 2)
+            } else if let (true, Some(close)) = (tail.starts_with('{'), tail.find('}')) {
+                (
+                    fill(tail.get(1..close).unwrap_or_default().trim()),
+                    close + 1,
+                )
+            } else {
+                (tail.get(..1).unwrap_or_default().to_owned(), 1)
             };
-            text = text.replacen(&format!("{{{name}}}"), &filled, 1);
+            out.push_str(&written);
+            rest = tail.get(used..).unwrap_or_default();
         }
-        text.replace("{{", "{").replace("}}", "}")
+        out.push_str(rest);
+        out
     }
 
     /// A machine-applicable fix, from the rule's `fix` (and the family's value).
     fn fix(rule: &CompiledRule, line: usize, supplied: Option<String>) -> Option<FixOut> {
         use crate::syntax::Fix;
         let (op, value) = match rule.fix.as_ref()? {
-            Fix::SetUnits => (FixOp::SetUnits, supplied?),
+            // Zero units is no line at all: removing a line is for a person to decide.
+            Fix::SetUnits => (FixOp::SetUnits, supplied.filter(|units| units != "0")?),
             Fix::AddModifier(Some(modifier)) => (FixOp::AddModifier, modifier.value.clone()),
             Fix::AddModifier(None) => (FixOp::AddModifier, supplied?),
             Fix::RemoveModifier(modifier) => (FixOp::RemoveModifier, modifier.value.clone()),

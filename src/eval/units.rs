@@ -24,6 +24,11 @@ pub fn block_units(minutes: u32) -> u32 {
     minutes / UNIT_MINUTES
 }
 
+/// Adds counts from a claim without overflowing: a claim may say anything.
+pub fn saturating_sum(values: impl IntoIterator<Item = u32>) -> u32 {
+    values.into_iter().fold(0u32, u32::saturating_add)
+}
+
 /// The CMS §20.2 allocation of a visit's timed units across its codes.
 ///
 /// `minutes` are each timed line's documented minutes; `total_minutes` is the
@@ -36,7 +41,7 @@ pub fn block_units(minutes: u32) -> u32 {
 /// permitted choice is never called wrong; otherwise the earlier line takes it.
 pub fn cms_allocation(minutes: &[u32], total_minutes: u32, billed: Option<&[u32]>) -> Vec<u32> {
     let full: Vec<u32> = minutes.iter().map(|m| m / UNIT_MINUTES).collect();
-    let full_sum: u32 = full.iter().sum();
+    let full_sum = saturating_sum(full.iter().copied());
     let mut remaining = total_time_units(total_minutes).saturating_sub(full_sum);
     let mut units = full.clone();
     // Lines with minutes left over, most first; among equals, the biller's

@@ -282,3 +282,15 @@ fn inputs_that_once_crashed_are_handled() {
         }
     }
 }
+
+/// Counts from a claim can be as large as the format allows: sums saturate,
+/// never overflow (a debug build would panic, a release build would wrap).
+#[test]
+fn huge_minutes_and_units_do_not_overflow() {
+    let lines = r#"  - { code: "97110", modifiers: ["GO"], units: 4294967295, minutes: 4294967295 }
+  - { code: "97110", modifiers: ["GO"], units: 4294967295, minutes: 4294967295 }"#;
+    let report = evaluate(&claim(lines, ""));
+    assert_eq!(report.status, Status::Fail, "{:#?}", report.findings);
+    // The MUE daily cap sees an enormous total, not a wrapped small one.
+    assert!(!fired(&report, "ncci.mue").is_empty(), "{:#?}", report.findings);
+}

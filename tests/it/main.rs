@@ -14,5 +14,6 @@ mod compile;
 mod diagnostics_docs;
 mod docs_examples;
 mod eval;
+mod eval_cli;
 mod eval_fix;
 mod shipped_policies;
