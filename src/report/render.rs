@@ -706,7 +706,7 @@ pub fn render_explanation(report: &ClaimReport) -> String {
     let Some(explanation) = &report.explanation else {
         return String::new();
     };
-    let mut out = String::from("How each rule was applied\n");
+    let mut out = String::from("\nHow each rule was applied\n");
     let mut current: Option<Option<usize>> = None;
     for entry in explanation {
         if current != Some(entry.line) {
