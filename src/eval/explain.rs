@@ -136,18 +136,7 @@ impl Run<'_> {
                         others.join("; ")
                     },
                 ));
-                facts.push(fact(
-                    "modifiers on this line",
-                    Value::List(
-                        claim_line
-                            .modifiers
-                            .value
-                            .iter()
-                            .map(|m| Value::Modifier(*m))
-                            .collect(),
-                    )
-                    .display(),
-                ));
+                facts.push(fact("modifiers on this line", modifiers_text(claim_line)));
                 facts.push(fact(
                     "modifiers that bypass an indicator-1 edit",
                     bypass
@@ -180,18 +169,7 @@ impl Run<'_> {
                     .line_place(claim_line)
                     .map_or_else(|| "not given".to_owned(), |p| p.to_string());
                 facts.push(fact("place of service", place));
-                facts.push(fact(
-                    "modifiers on this line",
-                    Value::List(
-                        claim_line
-                            .modifiers
-                            .value
-                            .iter()
-                            .map(|m| Value::Modifier(*m))
-                            .collect(),
-                    )
-                    .display(),
-                ));
+                facts.push(fact("modifiers on this line", modifiers_text(claim_line)));
                 facts.push(fact(
                     "clinician",
                     self.claim.provider.discipline.value.keyword().to_owned(),
@@ -229,18 +207,7 @@ impl Run<'_> {
                     ),
                 ));
                 if let Some(claim_line) = claim_line {
-                    facts.push(fact(
-                        "modifiers on this line",
-                        Value::List(
-                            claim_line
-                                .modifiers
-                                .value
-                                .iter()
-                                .map(|m| Value::Modifier(*m))
-                                .collect(),
-                        )
-                        .display(),
-                    ));
+                    facts.push(fact("modifiers on this line", modifiers_text(claim_line)));
                 }
             }
             RuleCheck::MedicalNecessity { .. } => {
@@ -280,6 +247,18 @@ impl Run<'_> {
         }
         facts
     }
+}
+
+/// A line's modifiers as a biller reads them: `GO, 59`, or `none`.
+fn modifiers_text(line: &crate::claim::Line) -> String {
+    Value::List(
+        line.modifiers
+            .value
+            .iter()
+            .map(|m| Value::Modifier(*m))
+            .collect(),
+    )
+    .display()
 }
 
 fn fact(name: &str, value: String) -> Fact {
