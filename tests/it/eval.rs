@@ -292,5 +292,9 @@ fn huge_minutes_and_units_do_not_overflow() {
     let report = evaluate(&claim(lines, ""));
     assert_eq!(report.status, Status::Fail, "{:#?}", report.findings);
     // The MUE daily cap sees an enormous total, not a wrapped small one.
-    assert!(!fired(&report, "ncci.mue").is_empty(), "{:#?}", report.findings);
+    assert!(
+        !fired(&report, "ncci.mue").is_empty(),
+        "{:#?}",
+        report.findings
+    );
 }
