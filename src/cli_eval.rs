@@ -42,14 +42,17 @@ fn load_policies(folder: Option<&Path>) -> Result<Policies, String> {
     Ok(Policies { compiled, checked })
 }
 
-fn read_input(path: &Path) -> std::io::Result<String> {
-    if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text)?;
-        Ok(text)
+fn read_input(path: &Path) -> Result<String, String> {
+    let bytes = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|error| error.to_string())?;
+        bytes
     } else {
-        std::fs::read_to_string(path)
-    }
+        std::fs::read(path).map_err(|error| error.to_string())?
+    };
+    crate::source::utf8_text(bytes)
 }
 
 /// `FILE:LINE:COLUMN: message (at /path)`.

@@ -2,6 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
+/// Bytes as text, or where they stop being UTF-8: `line 3, column 7`.
+pub fn utf8_text(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = error.utf8_error().valid_up_to();
+        let before = error.as_bytes().get(..valid).unwrap_or_default();
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1);
+        let column = String::from_utf8_lossy(before.get(line_start..).unwrap_or_default())
+            .chars()
+            .count()
+            + 1;
+        format!(
+            "not UTF-8 text: the bytes at line {line}, column {column} (byte {valid}) are not UTF-8; save the file as UTF-8"
+        )
+    })
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(u32);
 
@@ -115,6 +132,13 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_that_is_not_utf8_says_where() {
+        assert_eq!(utf8_text(b"ok\n".to_vec()), Ok("ok\n".to_owned()));
+        let error = utf8_text(b"payer p\n# caf\xe9\n".to_vec()).unwrap_err();
+        assert!(error.contains("line 2, column 6"), "{error}");
+    }
 
     #[test]
     fn line_and_column_are_one_based_and_count_characters() {

@@ -110,9 +110,13 @@ impl Workspace {
         found.sort();
         found.dedup();
         for path in found {
-            let text = std::fs::read_to_string(&path).map_err(|error| LoadError {
+            let bytes = std::fs::read(&path).map_err(|error| LoadError {
                 path: path.clone(),
                 reason: error.to_string(),
+            })?;
+            let text = crate::source::utf8_text(bytes).map_err(|reason| LoadError {
+                path: path.clone(),
+                reason,
             })?;
             workspace.add(path, text, true);
         }
