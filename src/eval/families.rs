@@ -85,9 +85,16 @@ impl Run<'_> {
             } => {
                 let targets: Vec<Option<usize>> = match scope {
                     RuleScope::Line => lines.iter().map(|&line| Some(line)).collect(),
-                    // A visit rule once per visit; a claim rule once, on its first visit.
+                    // A visit rule once per visit; a claim rule once, on the first
+                    // visit that has a line it is about.
                     RuleScope::Visit => vec![None],
-                    RuleScope::Claim if self.visits.keys().next() == Some(&date) => vec![None],
+                    RuleScope::Claim
+                        if self
+                            .claim_rules_done
+                            .insert(std::ptr::from_ref(rule) as usize) =>
+                    {
+                        vec![None]
+                    }
                     RuleScope::Claim => Vec::new(),
                 };
                 let all: Vec<usize> = (0..self.claim.lines.len()).collect();

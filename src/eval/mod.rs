@@ -95,9 +95,10 @@ pub fn evaluate_with(
         visits: &visits,
         findings: Vec::new(),
         supported: vec![None; claim.lines.len()],
+        claim_rules_done: std::collections::BTreeSet::new(),
     };
     let mut explanation: Vec<Explanation> = Vec::new();
-    let first_date = visits.keys().next().copied();
+    let mut explained_claim_rules = std::collections::BTreeSet::new();
     for (date, lines) in &visits {
         // Each rule version in force on the date, with the visit's lines it is about.
         let mut by_rule: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -134,10 +135,19 @@ pub fn evaluate_with(
                     RuleCheck::General {
                         scope: Scope::Claim,
                         ..
-                    } if Some(*date) != first_date => Vec::new(),
+                    } if explained_claim_rules.contains(&rule_index) => Vec::new(),
                     RuleCheck::General { .. } if !in_scope.is_empty() => vec![None],
                     _ => in_scope.iter().map(|&l| Some(l)).collect(),
                 };
+                if matches!(
+                    rule.check,
+                    RuleCheck::General {
+                        scope: Scope::Claim,
+                        ..
+                    }
+                ) {
+                    explained_claim_rules.insert(rule_index);
+                }
                 for target in targets {
                     explanation.push(run.explain(rule, *date, target, produced));
                 }
@@ -221,6 +231,8 @@ struct Run<'a> {
     findings: Vec<Finding>,
     /// Per line, the units a unit rule supports.
     supported: Vec<Option<u32>>,
+    /// Claim-wide general rules already judged (by address: once per claim).
+    claim_rules_done: std::collections::BTreeSet<usize>,
 }
 
 /// What a finding says, before it is attached to its rule.

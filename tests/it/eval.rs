@@ -298,3 +298,32 @@ fn huge_minutes_and_units_do_not_overflow() {
         report.findings
     );
 }
+
+/// A claim-wide rule is judged once, on the first visit with a line it is
+/// about, even when that is not the claim's first date of service.
+#[test]
+fn a_claim_rule_is_judged_once_where_its_codes_appear() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        folder.path().join("example.ppl"),
+        "payer example-claim-rule \"Example (synthetic)\"\n\nrule example.lines general {\n  for claim\n  codes [97535]\n  require count(lines) > 5\n  message \"claim {id} has too few lines\"\n  cite \"Example (synthetic)\"\n}\n",
+    )
+    .expect("policy");
+    let checked = ppl::check::check_paths(&[folder.path().to_path_buf()]).expect("readable");
+    assert!(!checked.has_errors());
+    let policies = ppl::compile::compile(&checked).expect("compiles");
+    let text = r#"id: CLM-TWO-DATES
+payer: example-claim-rule
+place_of_service: "11"
+provider: { npi: "1234567893", discipline: PT, role: therapist }
+diagnoses: ["I69.351"]
+lines:
+  - { code: "97110", modifiers: ["GP"], units: 1, minutes: 15, date_of_service: 2026-03-02 }
+  - { code: "97535", modifiers: ["GP"], units: 1, minutes: 15, date_of_service: 2026-03-04 }
+"#;
+    let claim = read_claim(text, InputFormat::Yaml).expect("claim reads");
+    let report = ppl::eval::evaluate(&claim, &policies).expect("evaluates");
+    let fired = fired(&report, "example.lines");
+    assert_eq!(fired.len(), 1, "{:#?}", report.findings);
+    assert_eq!(fired[0].message, "claim CLM-TWO-DATES has too few lines");
+}
