@@ -97,7 +97,11 @@ impl Run<'_> {
                     }
                     RuleScope::Claim => Vec::new(),
                 };
-                let all: Vec<usize> = (0..self.claim.lines.len()).collect();
+                let all: Vec<usize> = if *scope == RuleScope::Claim {
+                    (0..self.claim.lines.len()).collect()
+                } else {
+                    Vec::new()
+                };
                 for line in targets {
                     let scope_lines = if *scope == RuleScope::Claim {
                         all.as_slice()
@@ -118,11 +122,13 @@ impl Run<'_> {
                             _ => Some(scope_view.judge(require)),
                         }
                     };
-                    let span = line
-                        .and_then(|l| self.claim.lines.get(l))
-                        .map_or_else(|| self.claim.span.clone(), |l| l.span.clone());
+                    let span = || {
+                        line.and_then(|l| self.claim.lines.get(l))
+                            .map_or_else(|| self.claim.span.clone(), |l| l.span.clone())
+                    };
                     match judged {
                         Some(Value::Flag(false)) => {
+                            let span = span();
                             let fix = line.and_then(|l| Run::fix(rule, l, None));
                             let message = self.message(rule, date, line, &[]);
                             self.outcome(
@@ -137,7 +143,10 @@ impl Run<'_> {
                                 },
                             );
                         }
-                        Some(Value::Missing(paths)) => self.undetermined(rule, line, span, paths),
+                        Some(Value::Missing(paths)) => {
+                            let span = span();
+                            self.undetermined(rule, line, span, paths);
+                        }
                         _ => {}
                     }
                 }

@@ -115,9 +115,10 @@ pub fn evaluate_with(
                 continue;
             };
             let before = run.findings.len();
-            let in_scope = run.lines_in_scope(rule, &rule_lines, *date);
+            let narrowed = run.lines_in_scope(rule, &rule_lines, *date);
+            let in_scope: &[usize] = narrowed.as_deref().unwrap_or(&rule_lines);
             if !in_scope.is_empty() {
-                run.rule(rule, *date, lines, &in_scope);
+                run.rule(rule, *date, lines, in_scope);
             }
             if explain {
                 for &line in rule_lines.iter().filter(|line| !in_scope.contains(line)) {
@@ -247,11 +248,17 @@ struct Outcome {
 
 impl<'a> Run<'a> {
     /// The lines a rule judges: its `plans` and `places` narrow them.
-    fn lines_in_scope(&mut self, rule: &CompiledRule, lines: &[usize], date: Date) -> Vec<usize> {
+    /// `None` when the rule judges every line it is about (the common case, no copy).
+    fn lines_in_scope(
+        &mut self,
+        rule: &CompiledRule,
+        lines: &[usize],
+        date: Date,
+    ) -> Option<Vec<usize>> {
         if let Some(plans) = &rule.plans {
             match &self.claim.plan {
                 Some(plan) if plans.contains(&plan.value) => {}
-                Some(_) => return Vec::new(),
+                Some(_) => return Some(Vec::new()),
                 None => {
                     let first = lines.first().copied();
                     self.outcome(
@@ -269,19 +276,16 @@ impl<'a> Run<'a> {
                             fix: None,
                         },
                     );
-                    return Vec::new();
+                    return Some(Vec::new());
                 }
             }
         }
         // A telehealth rule's `places` are the places it accepts, which it judges itself.
-        let Some(places) = rule
+        let places = rule
             .places
             .as_ref()
-            .filter(|_| rule.family != Family::Telehealth)
-        else {
-            return lines.to_vec();
-        };
-        lines
+            .filter(|_| rule.family != Family::Telehealth)?;
+        let at_places = lines
             .iter()
             .copied()
             .filter(|&index| {
@@ -292,7 +296,8 @@ impl<'a> Run<'a> {
                     .and_then(|line| self.claim.line_place(line));
                 place.is_some_and(|place| value::in_set(&value::Value::Place(place), places, date))
             })
-            .collect()
+            .collect();
+        Some(at_places)
     }
 
     /// Records a finding of `rule`.

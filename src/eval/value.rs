@@ -116,8 +116,15 @@ impl<'a> Scope<'a> {
 
     /// The value of a claim field path, or `Missing` with its claim path.
     pub fn field(&self, segments: &[String]) -> Value {
-        let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
-        match parts.as_slice() {
+        // Paths have at most four parts; a small array spares an allocation per lookup.
+        let mut buffer = [""; 6];
+        for (slot, segment) in buffer.iter_mut().zip(segments) {
+            *slot = segment;
+        }
+        let Some(parts) = buffer.get(..segments.len()) else {
+            return Value::Missing(Vec::new());
+        };
+        match parts {
             ["line", rest @ ..] => match self.line {
                 Some(index) => self.line_field(index, rest),
                 None => Value::Missing(Vec::new()),
@@ -418,6 +425,18 @@ impl<'a> Scope<'a> {
                 Value::Missing(paths) => Value::Missing(paths),
                 _ => Value::Flag(*negate),
             },
+            // The common case, `line.modifiers includes [...]`, without building a list.
+            Cond::Includes { list, set } if is_line_modifiers(list) => {
+                match self.line.and_then(|l| self.claim.lines.get(l)) {
+                    Some(line) => Value::Flag(
+                        line.modifiers
+                            .value
+                            .iter()
+                            .any(|m| in_set(&Value::Modifier(*m), set, self.date)),
+                    ),
+                    None => Value::Missing(Vec::new()),
+                }
+            }
             Cond::Includes { list, set } => match self.judge(list) {
                 Value::List(items) => {
                     Value::Flag(items.iter().any(|item| in_set(item, set, self.date)))
@@ -475,6 +494,10 @@ impl<'a> Scope<'a> {
             Value::Missing(missing)
         }
     }
+}
+
+fn is_line_modifiers(cond: &Cond) -> bool {
+    matches!(cond, Cond::Field(path) if path.len() == 2 && path.first().is_some_and(|p| p == "line") && path.get(1).is_some_and(|p| p == "modifiers"))
 }
 
 /// The 1-based diagnosis pointers of a line (pointer 1 when none are given).
