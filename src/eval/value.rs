@@ -269,14 +269,18 @@ impl<'a> Scope<'a> {
             },
             ["documentation", rest @ ..] => self.documentation_field(rest),
             ["history", rest @ ..] => {
-                let path = format!("/history/{}", rest.join("/"));
+                // The path is written only when the fact is missing.
+                let missing = || Value::Missing(vec![format!("/history/{}", rest.join("/"))]);
                 let Some(history) = &claim.history else {
-                    return Value::Missing(vec![path]);
+                    return missing();
+                };
+                let counted = |value: Option<&crate::claim::Located<u32>>| {
+                    value.map_or_else(missing, |v| number(v.value))
                 };
                 match rest {
-                    ["visits_this_year"] => count(history.visits_this_year.as_ref(), &path),
+                    ["visits_this_year"] => counted(history.visits_this_year.as_ref()),
                     ["visits_under_authorization"] => {
-                        count(history.visits_under_authorization.as_ref(), &path)
+                        counted(history.visits_under_authorization.as_ref())
                     }
                     ["therapy_allowed_ytd", bucket] => {
                         let amount =
@@ -286,10 +290,9 @@ impl<'a> Scope<'a> {
                                     _ => allowed.ot.as_ref(),
                                 },
                             );
-                        amount
-                            .map_or_else(|| Value::Missing(vec![path.clone()]), |a| money(a.value))
+                        amount.map_or_else(missing, |a| money(a.value))
                     }
-                    _ => Value::Missing(vec![path]),
+                    _ => missing(),
                 }
             }
             _ => Value::Missing(vec![format!("/{}", rest.join("/"))]),
@@ -297,11 +300,11 @@ impl<'a> Scope<'a> {
     }
 
     fn documentation_field(&self, rest: &[&str]) -> Value {
-        let path = format!("/documentation/{}", rest.join("/"));
         let Some(doc) = &self.claim.documentation else {
             return Value::Missing(vec!["/documentation".to_owned()]);
         };
-        let missing = || Value::Missing(vec![path.clone()]);
+        // The path is written only when the fact is missing.
+        let missing = || Value::Missing(vec![format!("/documentation/{}", rest.join("/"))]);
         let text = |value: &Option<crate::claim::Located<String>>| {
             value
                 .as_ref()
