@@ -733,25 +733,35 @@ impl Run<'_> {
                     plan.and_then(|p| p.established.as_ref()),
                     plan.and_then(|p| p.certified.as_ref()),
                 ) {
-                    (_, None) => vec!["a certification date for the plan of care".to_owned()],
-                    (None, Some(_)) => vec!["the date the plan of care was established".to_owned()],
-                    (Some(established), Some(certified)) => {
-                        let elapsed = certified
-                            .value
+                    (None, _) => vec!["the date the plan of care was established".to_owned()],
+                    (Some(established), certified) => {
+                        let limit = i64::try_from(*days).unwrap_or(i64::MAX);
+                        // Not certified yet is late only once the days have run out.
+                        let signed = certified.map_or(date, |c| c.value);
+                        let elapsed = signed
                             .since(established.value)
                             .map_or(0, |s| i64::from(s.get_days()));
-                        if elapsed > i64::try_from(*days).unwrap_or(i64::MAX) {
-                            vec![format!("a certification within {days} days (certified {elapsed} days after it was established)")]
-                        } else {
-                            Vec::new()
+                        match certified {
+                            Some(_) if elapsed > limit => vec![format!(
+                                "a certification within {days} days (certified {elapsed} days after it was established)"
+                            )],
+                            None if elapsed > limit => vec![format!(
+                                "a certification within {days} days (not certified {elapsed} days after it was established)"
+                            )],
+                            _ => Vec::new(),
                         }
                     }
                 }
             }
             DocumentationCheck::PlanOfCareCurrent => {
                 let plan = doc.plan_of_care.as_ref();
+                let established = plan.and_then(|p| p.established.as_ref());
                 match plan.and_then(|p| p.through.as_ref()) {
                     None => vec!["the end date of the plan of care".to_owned()],
+                    Some(_) if established.is_some_and(|e| date < e.value) => vec![format!(
+                        "a plan of care in force on {date} (it starts {})",
+                        established.map(|e| e.value.to_string()).unwrap_or_default()
+                    )],
                     Some(through) if date > through.value => {
                         vec![format!(
                             "a current plan of care (it ended {})",

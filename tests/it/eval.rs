@@ -327,3 +327,35 @@ lines:
     assert_eq!(fired.len(), 1, "{:#?}", report.findings);
     assert_eq!(fired[0].message, "claim CLM-TWO-DATES has too few lines");
 }
+
+#[test]
+fn plan_of_care_certification_is_late_only_once_the_days_have_run_out() {
+    let with_plan = |plan: &str| {
+        claim(GOOD_LINES, "").replace(
+            "plan_of_care: { established: 2026-02-10, certified: 2026-02-12, through: 2026-05-10 }",
+            plan,
+        )
+    };
+    // Not certified yet, 10 days after the plan: not late.
+    let early = evaluate(&with_plan(
+        "plan_of_care: { established: 2026-02-20, through: 2026-05-10 }",
+    ));
+    assert!(
+        fired(&early, "medicare.documentation.plan-of-care-certified").is_empty(),
+        "{:#?}",
+        early.findings
+    );
+    // Not certified 51 days after: late.
+    let late = evaluate(&with_plan(
+        "plan_of_care: { established: 2026-01-10, through: 2026-04-10 }",
+    ));
+    let certified = fired(&late, "medicare.documentation.plan-of-care-certified");
+    assert_eq!(certified.len(), 1, "{:#?}", late.findings);
+    // A plan that starts after the date of service is not in force.
+    let future = evaluate(&with_plan(
+        "plan_of_care: { established: 2026-03-05, certified: 2026-03-06, through: 2026-06-01 }",
+    ));
+    let current = fired(&future, "medicare.documentation.plan-of-care-current");
+    assert_eq!(current.len(), 1, "{:#?}", future.findings);
+    assert_eq!(current[0].severity, FindingSeverity::Deny);
+}
