@@ -11,6 +11,19 @@ use crate::source::SourceMap;
 /// The version of the JSON shape below; bumped only for incompatible changes.
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
+/// miette's graphical handler as ppl renders with it, for `check` and `eval`
+/// alike: unicode, colour only when asked, no links, a fixed width.
+pub fn graphical_handler(color: bool, width: usize) -> GraphicalReportHandler {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false)
+}
+
 /// Renders with miette's graphical handler. `color` off and a fixed `width`
 /// give stable text for tests.
 pub fn render_human(
@@ -19,14 +32,7 @@ pub fn render_human(
     color: bool,
     width: usize,
 ) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(width)
-        .with_links(false);
+    let handler = graphical_handler(color, width);
     let mut out = String::new();
     for diagnostic in diagnostics {
         let source = match diagnostic.location {

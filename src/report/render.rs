@@ -10,10 +10,7 @@
 
 use std::fmt;
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    SourceCode, SourceSpan, SpanContents,
-};
+use miette::{LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use serde::Serialize;
 
 use super::{
@@ -121,14 +118,7 @@ pub fn render_human(
     color: bool,
     width: usize,
 ) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(width)
-        .with_links(false);
+    let handler = crate::diagnostics::graphical_handler(color, width);
     let claim_text = ClaimText::new(claim);
     let mut out = String::new();
     for finding in &report.findings {
