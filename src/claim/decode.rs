@@ -1218,3 +1218,43 @@ fn shown(node: &Node) -> String {
         _ => String::new(),
     }
 }
+
+/// The fields this reader accepts are the fields rules can name
+/// (`check::schema`): the two lists must never drift apart.
+#[cfg(test)]
+mod schema_agreement {
+    use super::*;
+    use crate::check::schema;
+
+    fn names(record: &schema::Record) -> Vec<&'static str> {
+        record.names().collect()
+    }
+
+    #[test]
+    fn every_record_has_the_same_fields_in_the_reader_and_the_checker() {
+        let pairs: [(&[&str], &schema::Record); 10] = [
+            (CLAIM_FIELDS, &schema::CLAIM),
+            (MEMBER_FIELDS, &schema::MEMBER),
+            (PROVIDER_FIELDS, &schema::PROVIDER),
+            (PRIOR_AUTHORIZATION_FIELDS, &schema::PRIOR_AUTHORIZATION),
+            (DOCUMENTATION_FIELDS, &schema::DOCUMENTATION),
+            (ACTIVITY_FIELDS, &schema::ACTIVITY),
+            (PLAN_OF_CARE_FIELDS, &schema::PLAN_OF_CARE),
+            (TELEHEALTH_FIELDS, &schema::TELEHEALTH),
+            (HISTORY_FIELDS, &schema::HISTORY),
+            (THERAPY_ALLOWED_FIELDS, &schema::THERAPY_ALLOWED_YTD),
+        ];
+        for (reader, record) in pairs {
+            assert_eq!(
+                reader,
+                names(record).as_slice(),
+                "the `{}` fields differ",
+                record.name
+            );
+        }
+        // A line's `diagnoses` is derived from its pointers: rules may name it, claims do not carry it.
+        let mut line = names(&schema::LINE);
+        line.retain(|name| *name != "diagnoses");
+        assert_eq!(LINE_FIELDS, line.as_slice());
+    }
+}
