@@ -123,6 +123,12 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
             InputFormat::Ndjson => read_ndjson(&text),
             _ => vec![(1, read_claim(&text, input))],
         };
+        if read.is_empty() {
+            // An empty batch is almost always the wrong file: say so rather than pass.
+            let _ = writeln!(errors, "error: `{name}` holds no claims");
+            unreadable = true;
+            continue;
+        }
         for (line, claim) in read {
             let result = match claim {
                 Ok(claim) => match evaluate(&claim, &policies.compiled, options.explain) {
