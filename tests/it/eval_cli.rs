@@ -650,3 +650,17 @@ fn the_examples_in_docs_claims_md_are_what_ppl_prints() {
     }
     assert!(commands >= 10, "only {commands} commands checked");
 }
+
+#[test]
+fn an_empty_batch_is_an_error_not_a_pass() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let batch = folder.path().join("empty.ndjson");
+    std::fs::write(&batch, "\n\n").expect("write");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_ppl"))
+        .args(["eval", "--format", "ndjson"])
+        .arg(&batch)
+        .output()
+        .expect("ppl runs");
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("holds no claims"));
+}
