@@ -8,7 +8,9 @@ mod codes;
 mod render;
 
 pub use codes::DiagnosticCode;
-pub use render::{graphical_handler, render_human, render_json, JsonReport, JSON_FORMAT_VERSION};
+pub use render::{
+    graphical_handler, render_human, render_json, JsonReport, WindowedSource, JSON_FORMAT_VERSION,
+};
 
 use crate::source::{FileId, SourceMap};
 use crate::syntax::Span;

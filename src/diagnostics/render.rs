@@ -62,10 +62,10 @@ struct View<'a> {
 /// A policy file as miette reads it: miette finds a span's lines by scanning
 /// from the start of the text, so each read is given only the lines around
 /// the span (found by binary search), which keeps a run with thousands of
-/// diagnostics on a large file linear.
-struct WindowedSource<'a> {
-    sources: &'a SourceMap,
-    file: crate::source::FileId,
+/// diagnostics on a large file linear. `ppl eval` reads policy rules through it too.
+pub struct WindowedSource<'a> {
+    pub sources: &'a SourceMap,
+    pub file: crate::source::FileId,
 }
 
 impl SourceCode for WindowedSource<'_> {

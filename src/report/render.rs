@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::{
     ClaimReport, ErrorRecord, Finding, FindingSeverity, FixOp, FixOut, LineReport, Status,
 };
+use crate::diagnostics::WindowedSource;
 use crate::source::{FileId, SourceMap};
 use crate::syntax::Category;
 
@@ -417,7 +418,7 @@ impl miette::Diagnostic for FindingView<'_> {
 /// The rule a finding comes from, pointed at in its policy file.
 struct RuleView<'a> {
     message: String,
-    source: Option<PolicyFile<'a>>,
+    source: Option<WindowedSource<'a>>,
     label: Option<LabeledSpan>,
 }
 
@@ -427,7 +428,7 @@ impl<'a> RuleView<'a> {
         let category = category_words(finding.category);
         let found = policies.find(&at.file).and_then(|(sources, file)| {
             let span = rule_span(sources, file, at.line, at.column, &finding.rule)?;
-            Some((PolicyFile { sources, file }, span))
+            Some((WindowedSource { sources, file }, span))
         });
         match found {
             Some((source, span)) => Self {
@@ -531,48 +532,6 @@ fn line_start(sources: &SourceMap, file: FileId, line: usize) -> Option<usize> {
         }
     }
     (sources.line_column(file, low).0 == line).then_some(low)
-}
-
-/// A policy file as miette reads it: each read gets only the lines around the
-/// span (found by binary search in the `SourceMap`), as in `ppl check`.
-struct PolicyFile<'a> {
-    sources: &'a SourceMap,
-    file: FileId,
-}
-
-impl SourceCode for PolicyFile<'_> {
-    fn read_span<'b>(
-        &'b self,
-        span: &SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let text = self.sources.text(self.file);
-        let start = span.offset();
-        let end = start + span.len();
-        let (window, first_line) = self.sources.window(
-            self.file,
-            start,
-            end,
-            context_lines_before,
-            context_lines_after,
-        );
-        let slice = text.get(window.clone()).ok_or(MietteError::OutOfBounds)?;
-        let local = SourceSpan::new(start.saturating_sub(window.start).into(), span.len());
-        let contents = slice.read_span(&local, context_lines_before, context_lines_after)?;
-        let name = self.sources.path(self.file).display().to_string();
-        Ok(Box::new(MietteSpanContents::new_named(
-            name,
-            contents.data(),
-            SourceSpan::new(
-                (contents.span().offset() + window.start).into(),
-                contents.span().len(),
-            ),
-            contents.line() + first_line,
-            contents.column(),
-            contents.line_count(),
-        )))
-    }
 }
 
 /// A line longer than this (in bytes) is cropped around the span.
