@@ -16,4 +16,5 @@ mod docs_examples;
 mod eval;
 mod eval_cli;
 mod eval_fix;
+mod payers;
 mod shipped_policies;
