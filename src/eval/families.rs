@@ -505,11 +505,20 @@ impl Run<'_> {
                 Ok(true) => {}
             }
             let Some(auth) = &self.claim.prior_authorization else {
-                let extras = [(
-                    "reason",
-                    "no prior authorization number is on the claim".to_owned(),
-                )];
-                self.fire(rule, date, line, self.claim.span.clone(), &extras, None);
+                // A rule that checks only what an authorization allows (`units`,
+                // `visits`) has nothing to check without one: reporting the missing
+                // authorization (CARC 197) is the business of the rule that checks its
+                // number, window or codes, not of the "exceeded" rule (CARC 198).
+                let checks_presence = verify
+                    .iter()
+                    .any(|check| matches!(check.as_str(), "number" | "window" | "codes"));
+                if checks_presence {
+                    let extras = [(
+                        "reason",
+                        "no prior authorization number is on the claim".to_owned(),
+                    )];
+                    self.fire(rule, date, line, span, &extras, None);
+                }
                 continue;
             };
             let mut reason = None;
@@ -532,7 +541,14 @@ impl Run<'_> {
                             });
                         }
                         (Some(_), Some(_)) => {}
-                        _ => missing.push("/prior_authorization/from".to_owned()),
+                        (from, through) => {
+                            if from.is_none() {
+                                missing.push("/prior_authorization/from".to_owned());
+                            }
+                            if through.is_none() {
+                                missing.push("/prior_authorization/through".to_owned());
+                            }
+                        }
                     },
                     "codes" => match &auth.codes {
                         Some(codes) if !codes.value.contains(&claim_line.code.value) => {
@@ -548,11 +564,20 @@ impl Run<'_> {
                     },
                     "units" => match &auth.units {
                         Some(units) => {
+                            // The units of every line the authorization covers, on every
+                            // date of the claim: its listed codes, or without a list, the
+                            // codes the rule is about.
+                            let covered = |code| match &auth.codes {
+                                Some(codes) => codes.value.contains(&code),
+                                None => rule.codes.as_ref().is_none_or(|set| {
+                                    set.has_procedure(code, date)
+                                }),
+                            };
                             let billed = saturating_sum(
                                 self.claim
                                     .lines
                                     .iter()
-                                    .filter(|l| l.code.value == claim_line.code.value)
+                                    .filter(|l| covered(l.code.value))
                                     .map(|l| l.units.value),
                             );
                             if billed > units.value {

@@ -17,4 +17,5 @@ mod eval;
 mod eval_cli;
 mod eval_fix;
 mod payers;
+mod prior_auth;
 mod shipped_policies;
