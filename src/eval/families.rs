@@ -569,9 +569,10 @@ impl Run<'_> {
                             // codes the rule is about.
                             let covered = |code| match &auth.codes {
                                 Some(codes) => codes.value.contains(&code),
-                                None => rule.codes.as_ref().is_none_or(|set| {
-                                    set.has_procedure(code, date)
-                                }),
+                                None => rule
+                                    .codes
+                                    .as_ref()
+                                    .is_none_or(|set| set.has_procedure(code, date)),
                             };
                             let billed = saturating_sum(
                                 self.claim
@@ -737,6 +738,28 @@ impl Run<'_> {
         // One note per claim: one finding per rule and visit, on its first line.
         let Some(&line) = lines.first() else { return };
         let Some(doc) = &self.claim.documentation else {
+            // Per-code minutes are on the lines, not in the note: a rule that asks only
+            // for them can be judged without the note.
+            if let DocumentationCheck::MustHave(facts) = check {
+                if facts.iter().all(|fact| fact == "minutes") {
+                    if !self.documented("minutes", lines) {
+                        let span = self
+                            .claim
+                            .lines
+                            .get(line)
+                            .map_or_else(|| self.claim.span.clone(), |l| l.span.clone());
+                        self.fire(
+                            rule,
+                            date,
+                            line,
+                            span,
+                            &[("missing", "minutes".to_owned())],
+                            None,
+                        );
+                    }
+                    return;
+                }
+            }
             self.undetermined(
                 rule,
                 Some(line),
