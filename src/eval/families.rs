@@ -6,7 +6,7 @@ use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
 use crate::codes::Modifier;
 use crate::compile::{AuthRequired, CompiledRule, DocumentationCheck, RuleCheck, UnitsCheck};
-use crate::report::FindingSeverity;
+use crate::report::{FindingSeverity, FixOp, FixOut};
 use crate::syntax::{Scope as RuleScope, UnitMethod};
 use crate::tables::ModifierIndicator;
 use crate::Date;
@@ -164,8 +164,21 @@ impl Run<'_> {
         extras: &[(&str, String)],
         fix_value: Option<String>,
     ) {
-        let message = self.message(rule, date, Some(line), extras);
         let fix = Run::fix(rule, line, fix_value);
+        self.fire_with_fix(rule, date, line, span, extras, fix);
+    }
+
+    /// [`Run::fire`], with the fix already worked out.
+    fn fire_with_fix(
+        &mut self,
+        rule: &CompiledRule,
+        date: Date,
+        line: usize,
+        span: ClaimSpan,
+        extras: &[(&str, String)],
+        fix: Option<FixOut>,
+    ) {
+        let message = self.message(rule, date, Some(line), extras);
         self.outcome(
             rule,
             Outcome {
@@ -914,14 +927,19 @@ impl Run<'_> {
         if let Some(expected) = expected_discipline {
             if !modifiers.contains(&expected) {
                 let extras = [("expected_modifier", expected.to_string())];
-                self.fire(
-                    rule,
-                    date,
-                    line,
-                    modifiers_span(claim_line),
-                    &extras,
-                    Some(expected.to_string()),
-                );
+                let mut fix = Run::fix(rule, line, Some(expected.to_string()));
+                // GP on a speech-language line: adding GN would leave the wrong plan's
+                // modifier beside it, so the fix replaces it instead.
+                let wrong = modifiers
+                    .iter()
+                    .find(|m| discipline_modifiers.iter().any(|(_, other)| other == *m));
+                if let (Some(fix), Some(wrong)) = (fix.as_mut(), wrong) {
+                    if fix.op == FixOp::AddModifier {
+                        fix.op = FixOp::ReplaceModifier;
+                        fix.value = format!("{wrong}>{expected}");
+                    }
+                }
+                self.fire_with_fix(rule, date, line, modifiers_span(claim_line), &extras, fix);
                 return;
             }
         }
