@@ -1,4 +1,4 @@
-//! The commands: `ppl check`, `ppl fmt`, `ppl explain`.
+//! The commands: `ppl check`, `ppl fmt`, `ppl eval`, `ppl test`, `ppl explain`.
 //!
 //! Exit codes: 0 clean, 1 problems found, 2 could not run.
 
@@ -65,6 +65,20 @@ pub enum Command {
         #[arg(short = 'o', long = "output", requires = "fix")]
         output: Option<PathBuf>,
     },
+    /// Run the policy tests (YAML: a claim and what must come out) and report rule coverage.
+    Test {
+        /// Test files or folders (searched recursively for `.yaml` files). Default: `tests/policy`.
+        paths: Vec<PathBuf>,
+        /// Policy files or folders to use instead of the policies built into ppl.
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// Fail (exit 1) when a payer under test has less rule coverage than this percentage.
+        #[arg(long, value_name = "PERCENT", value_parser = crate::cli_test::parse_percent)]
+        coverage_min: Option<f64>,
+        /// Also write the results as JUnit XML to FILE, for CI.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
     /// Explain a diagnostic code (`ppl explain E0101`).
     Explain {
         /// The code (`E0101`) or its name (`unknown-field`).
@@ -106,6 +120,17 @@ pub fn run(cli: Cli) -> ExitCode {
             format,
             explain,
             fix_output: output.as_deref(),
+        }),
+        Command::Test {
+            paths,
+            policies,
+            coverage_min,
+            junit,
+        } => crate::cli_test::test_command(&crate::cli_test::TestOptions {
+            paths: &paths,
+            policies: policies.as_deref(),
+            coverage_min,
+            junit: junit.as_deref(),
         }),
         Command::Explain { code } => explain_command(&code),
     }

@@ -15,7 +15,7 @@
 mod decode;
 mod json;
 mod model;
-mod tree;
+pub(crate) mod tree;
 mod yaml;
 
 pub use model::*;
@@ -141,6 +141,36 @@ pub fn read_claim(text: &str, format: InputFormat) -> Result<Claim, Vec<ClaimErr
         }
         errors
     })
+}
+
+/// The spanned tree of a YAML text that holds claims inside other data
+/// (`ppl test` files): every value with its byte range, or the syntax error
+/// with its line and column.
+pub(crate) fn read_yaml_tree(text: &str) -> Result<tree::Node, ClaimError> {
+    yaml::parse(text).map_err(|error| {
+        let mut error = ClaimError::from(error);
+        LineIndex::new(text).place(text, &mut error);
+        error
+    })
+}
+
+/// A claim from a value of a tree [`read_yaml_tree`] read from `text`. Paths
+/// are relative to the claim; lines, columns and byte offsets are in `text`.
+pub(crate) fn decode_claim_node(text: &str, node: &tree::Node) -> Result<Claim, Vec<ClaimError>> {
+    decode::decode(node).map_err(|mut errors| {
+        let index = LineIndex::new(text);
+        for error in &mut errors {
+            index.place(text, error);
+        }
+        errors
+    })
+}
+
+/// 1-based line and column of byte `at` in `text`.
+pub(crate) fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let mut error = ClaimError::new(String::new(), String::new(), at, at);
+    LineIndex::new(text).place(text, &mut error);
+    (error.line.unwrap_or(1), error.column.unwrap_or(1))
 }
 
 /// NDJSON: one result per non-blank line, in order, with its 1-based line

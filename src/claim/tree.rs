@@ -6,10 +6,10 @@
 /// Deepest nesting a claim input may have. A claim needs 4 (the claim, its
 /// documentation, the activity list, an activity); anything much deeper is not a
 /// claim, and stopping early keeps `[[[[…` from exhausting the stack.
-pub(super) const MAX_DEPTH: usize = 32;
+pub(crate) const MAX_DEPTH: usize = 32;
 
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum Value {
+pub(crate) enum Value {
     Null,
     Bool(bool),
     /// A number as written (`02`, `120.50`, `1e400`).
@@ -21,7 +21,7 @@ pub(super) enum Value {
 
 /// A value and the byte range of its text.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Node {
+pub(crate) struct Node {
     pub value: Value,
     pub start: usize,
     pub end: usize,
@@ -29,7 +29,7 @@ pub(super) struct Node {
 
 /// One `key: value` of an object, with where the key stands.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Entry {
+pub(crate) struct Entry {
     pub key: String,
     pub key_start: usize,
     pub key_end: usize,
@@ -38,7 +38,7 @@ pub(super) struct Entry {
 
 /// Text that is not well-formed YAML or JSON (or nests too deep).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct SyntaxError {
+pub(crate) struct SyntaxError {
     pub message: String,
     /// JSON pointer of the value being read when it went wrong.
     pub path: String,
@@ -47,12 +47,12 @@ pub(super) struct SyntaxError {
 }
 
 /// The message for input nested deeper than [`MAX_DEPTH`].
-pub(super) fn too_deep() -> String {
+pub(crate) fn too_deep() -> String {
     format!("the input nests lists and objects more than {MAX_DEPTH} levels deep; a claim needs at most 4")
 }
 
 /// Appends one reference token to a JSON pointer (RFC 6901 escaping).
-pub(super) fn push_key(path: &mut String, key: &str) {
+pub(crate) fn push_key(path: &mut String, key: &str) {
     path.push('/');
     for c in key.chars() {
         match c {
@@ -64,7 +64,7 @@ pub(super) fn push_key(path: &mut String, key: &str) {
 }
 
 /// `path` with one more key.
-pub(super) fn child(path: &str, key: &str) -> String {
+pub(crate) fn child(path: &str, key: &str) -> String {
     let mut out = String::with_capacity(path.len() + key.len() + 1);
     out.push_str(path);
     push_key(&mut out, key);
@@ -72,6 +72,6 @@ pub(super) fn child(path: &str, key: &str) -> String {
 }
 
 /// `path` with one more list index.
-pub(super) fn item(path: &str, index: usize) -> String {
+pub(crate) fn item(path: &str, index: usize) -> String {
     format!("{path}/{index}")
 }
