@@ -463,3 +463,84 @@ fn kind(node: &Node) -> &'static str {
         Value::Object(_) => "a mapping",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The errors of a test file, as `LINE:COLUMN: message`.
+    fn errors(text: &str) -> Vec<String> {
+        match read_tests(text, Path::new("t.yaml")) {
+            Ok(tests) => panic!("expected errors, read {} tests", tests.len()),
+            Err(errors) => errors
+                .iter()
+                .map(|e| format!("{}:{}: {}", e.place.line, e.place.column, e.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_test_file_is_a_list() {
+        assert_eq!(
+            errors("name: x\n"),
+            ["1:1: a test file is a list of tests (each starting with `- name:`), found a mapping"]
+        );
+        assert_eq!(errors("[]\n"), ["1:1: the test file holds no tests"]);
+    }
+
+    #[test]
+    fn a_test_has_one_claim_and_expects_something() {
+        assert_eq!(
+            errors("- name: a\n  claim: {}\n  claim_file: c.yaml\n  expect: { status: pass }\n"),
+            ["3:15: test 1 has both `claim` and `claim_file`: give one"]
+        );
+        assert_eq!(
+            errors("- name: a\n  claim_file: c.yaml\n  expect: {}\n"),
+            ["3:11: `expect` of test 1 expects nothing: a test that checks nothing cannot fail (give `status`, `fires`, `does_not_fire` or `units_supported`)"]
+        );
+        assert_eq!(
+            errors("- name: a\n  expect: { status: pass }\n"),
+            ["1:3: test 1 needs a claim: `claim:` (the claim itself) or `claim_file:` (a path relative to this file)"]
+        );
+    }
+
+    #[test]
+    fn expectations_are_checked_key_by_key() {
+        let text = "- name: a\n  claim_file: c.yaml\n  expect:\n    status: passed\n    fires: [{ rule: r }]\n    does_not_fire: r\n    units_supported: { first: 1, 0: -1 }\n";
+        assert_eq!(
+            errors(text),
+            [
+                "4:13: `status` must be one of `pass`, `warn`, `incomplete`, `fail`, found `passed`; did you mean `pass`?",
+                "5:13: missing key `severity` in item 1 of `fires` (`deny`, `undetermined`, `warn` or `info`)",
+                "6:20: `does_not_fire` must be a list (`- ...` lines or `[...]`), found text",
+                "7:24: `units_supported` keys are line numbers counted from 0, found `first`",
+                "7:37: units must be a whole number from 0, found a number",
+            ]
+        );
+    }
+
+    #[test]
+    fn names_differ_within_a_file() {
+        let test = "- name: same\n  claim_file: c.yaml\n  expect: { status: pass }\n";
+        assert_eq!(
+            errors(&format!("{test}{test}")),
+            ["4:3: two tests are named `same` (the first at line 1); names must differ within a file"]
+        );
+    }
+
+    #[test]
+    fn claim_files_are_found_beside_the_test_file() {
+        let tests = read_tests(
+            "- name: a\n  claim_file: ../claims/c.yaml\n  expect: { status: pass }\n",
+            Path::new("suite/payer/t.yaml"),
+        )
+        .unwrap();
+        match &tests[0].claim {
+            ClaimInput::File { path, place } => {
+                assert_eq!(path, Path::new("suite/payer/../claims/c.yaml"));
+                assert_eq!((place.line, place.column), (2, 15));
+            }
+            ClaimInput::Inline(_) => panic!("a claim file"),
+        }
+    }
+}

@@ -17,5 +17,6 @@ mod eval;
 mod eval_cli;
 mod eval_fix;
 mod payers;
+mod policy_tests;
 mod prior_auth;
 mod shipped_policies;
