@@ -47,10 +47,8 @@ fn results(out: &mut String, report: &SuiteReport) {
                         if failure.findings.is_empty() {
                             "no findings".to_owned()
                         } else {
-                            format!(
-                                "finding{}:",
-                                if failure.findings.len() == 1 { "" } else { "s" }
-                            )
+                            let count = failure.findings.len();
+                            format!("{count} finding{}:", plural(count))
                         }
                     );
                     for finding in &failure.findings {

@@ -380,3 +380,32 @@ fn a_folder_without_test_files_cannot_run() {
         run.stderr
     );
 }
+
+/// The console output and the JUnit XML that `docs/testing-policies.md` shows
+/// are what `ppl test` prints for the example file today.
+#[test]
+fn the_output_shown_in_the_docs_is_real() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/testing-policies.md")).expect("doc");
+    let junit = tempfile::NamedTempFile::new().expect("temp file");
+    let junit_path = junit.path().to_str().expect("UTF-8 path");
+    let run = ppl_test(
+        root,
+        &["docs/examples/policy-test.yaml", "--junit", junit_path],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let command = "$ ppl test docs/examples/policy-test.yaml\n";
+    let shown = doc
+        .split_once(command)
+        .and_then(|(_, rest)| rest.split_once("$ echo $?\n1\n"))
+        .map(|(output, _)| output)
+        .expect("the doc shows the example run");
+    assert_eq!(shown, run.stdout, "update docs/testing-policies.md");
+    let xml = std::fs::read_to_string(junit.path()).expect("junit");
+    let shown_xml = doc
+        .split_once("```xml\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(xml, _)| xml)
+        .expect("the doc shows the JUnit XML");
+    assert_eq!(shown_xml, xml, "update docs/testing-policies.md");
+}
