@@ -47,7 +47,12 @@ pub fn read_tests(text: &str, file: &Path) -> Result<Vec<TestCase>, Vec<FileErro
                 line: error.line.unwrap_or(1),
                 column: error.column.unwrap_or(1),
             },
-            message: error.message,
+            // The claim reader's words for an empty text speak of a claim.
+            message: if error.path.is_empty() && error.message.starts_with("the input is empty") {
+                "the test file is empty: it holds no tests".to_owned()
+            } else {
+                error.message
+            },
         }]
     })?;
     let mut reader = Reader {
@@ -486,6 +491,10 @@ mod tests {
             ["1:1: a test file is a list of tests (each starting with `- name:`), found a mapping"]
         );
         assert_eq!(errors("[]\n"), ["1:1: the test file holds no tests"]);
+        assert_eq!(
+            errors("# only a comment\n"),
+            ["1:1: the test file is empty: it holds no tests"]
+        );
     }
 
     #[test]
