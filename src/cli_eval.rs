@@ -14,12 +14,13 @@ use crate::compile::CompiledPolicies;
 use crate::report::{self, ClaimReport, ErrorDetail, ErrorRecord, Status};
 
 /// The compiled policies, and their sources for the human report.
-struct Policies {
-    compiled: CompiledPolicies,
-    checked: crate::check::Checked,
+pub(crate) struct Policies {
+    pub(crate) compiled: CompiledPolicies,
+    pub(crate) checked: crate::check::Checked,
 }
 
-fn load_policies(folder: Option<&Path>) -> Result<Policies, String> {
+/// Checks and compiles the policies of `folder`, or the built-in ones.
+pub(crate) fn load_policies(folder: Option<&Path>) -> Result<Policies, String> {
     let workspace = match folder {
         Some(folder) => {
             crate::check::Workspace::load(&[folder.to_path_buf()]).map_err(|e| e.to_string())?
