@@ -199,10 +199,16 @@ fn unreadable(source: &str, errors: &[ClaimError]) -> Unreadable {
     if more > 0 {
         message.push_str(&format!(" (and {more} more)"));
     }
+    // `FILE:LINE:COLUMN`; an NDJSON source already ends with its line.
     let place = first
         .and_then(|e| e.line.zip(e.column))
-        .filter(|_| !source.contains(':'))
-        .map(|(line, column)| format!(":{line}:{column}"))
+        .map(|(line, column)| {
+            if source.ends_with(&format!(":{line}")) {
+                format!(":{column}")
+            } else {
+                format!(":{line}:{column}")
+            }
+        })
         .unwrap_or_default();
     Unreadable {
         source: format!("{source}{place}"),

@@ -384,19 +384,22 @@ impl<'a> Page<'a> {
                 })
                 .unwrap_or_default();
                 let mut text = format!(
-                    "When both codes of a procedure-to-procedure edit in table `{table}` (NCCI PTP) \
-                     are billed for one date of service, the line with the column-two code is \
-                     denied."
+                    "When both codes of a procedure-to-procedure (PTP) edit in table `{table}` are \
+                     billed for one date of service, the line with the column-two code is denied."
                 );
                 if bypass.is_empty() {
                     text.push_str(" No modifier lets the pair through.");
                 } else {
+                    let modifiers = if bypass.len() == 1 {
+                        format!("modifier {}", or_list(bypass.iter().map(ToString::to_string)))
+                    } else {
+                        format!("one of {}", or_list(bypass.iter().map(ToString::to_string)))
+                    };
                     let _ = write!(
                         text,
                         " Where the edit allows a modifier (indicator 1), the line passes when it \
-                         carries one of {}, showing the services were distinct; with indicator 0 \
-                         no modifier helps.",
-                        or_list(bypass.iter().map(ToString::to_string))
+                         carries {modifiers}, showing the services were distinct; with indicator 0 \
+                         no modifier helps."
                     );
                 }
                 vec![text]
@@ -536,19 +539,34 @@ impl<'a> Page<'a> {
         }
         if let Some(codes) = &rule.codes {
             conditions.push(format!(
-                "the code is on the payer's telehealth list: {}",
+                "the code is on the payer's telehealth list{}{}",
+                one_of(codes, self.as_of, (": ", ": ", ", by date: ")),
                 self.set_line(version, SetSetting::Codes, codes)
             ));
         }
         if let Some(places) = &rule.places {
             conditions.push(format!(
-                "the place of service is {}",
+                "the place of service is {}{}",
+                one_of(
+                    places,
+                    self.as_of,
+                    ("", "one of ", "one of these, by date: ")
+                ),
                 self.set_line(version, SetSetting::Places, places)
             ));
         }
         if let Some(required) = required {
             conditions.push(format!(
-                "the line carries one of the modifiers {}",
+                "the line carries {}{}",
+                one_of(
+                    required,
+                    self.as_of,
+                    (
+                        "modifier ",
+                        "one of the modifiers ",
+                        "one of these modifiers, by date: "
+                    )
+                ),
                 self.versioned(required)
             ));
         }
@@ -875,6 +893,33 @@ impl<'a> Page<'a> {
 enum SetSetting {
     Codes,
     Places,
+}
+
+/// The words before a set's members: `single` for one member, `several` for
+/// more, `by_date` when the page lists several versions.
+fn one_of(
+    set: &VersionedSet,
+    as_of: Option<Date>,
+    (single, several_words, by_date): (&'static str, &'static str, &'static str),
+) -> &'static str {
+    if as_of.is_none() && set.versions.len() > 1 {
+        return by_date;
+    }
+    let size = |value: &SetValue| match value {
+        SetValue::Procedure(codes) => codes.len(),
+        SetValue::Modifier(modifiers) => modifiers.len(),
+        SetValue::Place(places) => places.len(),
+        SetValue::Diagnosis(_) => 2,
+    };
+    let several = match as_of {
+        Some(date) => set.on(date).is_some_and(|value| size(value) > 1),
+        None => set.versions.iter().any(|(_, value)| size(value) > 1),
+    };
+    if several {
+        several_words
+    } else {
+        single
+    }
 }
 
 fn conditions(rule: &RuleDef) -> (Option<&Expr>, Option<&Expr>) {

@@ -226,7 +226,7 @@ fn a_raised_threshold_moves_the_claim_above_it_to_pass_with_its_dollars() {
     );
     // The bad line is reported with its place, and the claims after it are still compared.
     assert_eq!(report["unreadable"], 1);
-    assert_eq!(report["errors"][0]["source"], format!("{claims_arg}:3"));
+    assert_eq!(report["errors"][0]["source"], format!("{claims_arg}:3:1"));
     let message = report["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("missing field `provider`"), "{message}");
 
@@ -251,7 +251,8 @@ fn a_raised_threshold_moves_the_claim_above_it_to_pass_with_its_dollars() {
         .stdout
         .contains("+ medicare.threshold.kx-pt-slp line 0 deny: 97535 has no KX modifier"));
     assert!(
-        run.stdout.contains(&format!("{claims_arg}:3: ")),
+        run.stdout
+            .contains(&format!("{claims_arg}:3:1: missing field `provider`")),
         "{}",
         run.stdout
     );
