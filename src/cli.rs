@@ -1,4 +1,5 @@
-//! The commands: `ppl check`, `ppl fmt`, `ppl eval`, `ppl test`, `ppl explain`.
+//! The commands: `ppl check`, `ppl fmt`, `ppl explain`, `ppl doc` (`eval`, `test` and `diff`
+//! have their own modules).
 //!
 //! Exit codes: 0 clean, 1 problems found, 2 could not run.
 
@@ -79,6 +80,32 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
+    /// Render a payer's policy as a Markdown page for billers.
+    Doc {
+        /// The payer policy's id (`medicare-part-b`).
+        payer: String,
+        /// Policy files or folders to use instead of the policies built into ppl.
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// Show only what is in force on this date (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_as_of)]
+        as_of: Option<crate::Date>,
+        /// Write the page to this file instead of standard output.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
+    /// Compare two policy sets on a claim corpus: every claim whose status or findings change.
+    Diff {
+        /// The old policies: a folder, or a git revision of `policies/` (`HEAD~1`, `main:policies`).
+        old: String,
+        /// The new policies: a folder, or a git revision of `policies/`.
+        new: String,
+        /// The claims: an NDJSON file (one claim a line), a YAML/JSON claim file, or a folder of them.
+        claims: PathBuf,
+        /// `human` (a summary, then each changed claim) or `json` (versioned).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Explain a diagnostic code (`ppl explain E0101`).
     Explain {
         /// The code (`E0101`) or its name (`unknown-field`).
@@ -132,7 +159,51 @@ pub fn run(cli: Cli) -> ExitCode {
             coverage_min,
             junit: junit.as_deref(),
         }),
+        Command::Doc {
+            payer,
+            policies,
+            as_of,
+            output,
+        } => doc_command(&payer, policies.as_deref(), as_of, output.as_deref()),
+        Command::Diff {
+            old,
+            new,
+            claims,
+            format,
+        } => crate::cli_diff::diff_command(&old, &new, &claims, format),
         Command::Explain { code } => explain_command(&code),
+    }
+}
+
+fn parse_as_of(text: &str) -> Result<crate::Date, String> {
+    crate::syntax::parse_date(text).ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+}
+
+fn doc_command(
+    payer: &str,
+    policies: Option<&std::path::Path>,
+    as_of: Option<crate::Date>,
+    output: Option<&std::path::Path>,
+) -> ExitCode {
+    let loaded = match crate::cli_eval::load_policies(policies) {
+        Ok(loaded) => loaded,
+        Err(message) => return could_not_run(message),
+    };
+    let page = match crate::doc::render(&loaded.checked, &loaded.compiled, payer, as_of) {
+        Ok(page) => page,
+        Err(error) => return could_not_run(error),
+    };
+    let written = match output {
+        Some(path) => std::fs::write(path, page)
+            .map_err(|error| format!("cannot write `{}`: {error}", path.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(page.as_bytes())
+            .map_err(|error| error.to_string()),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => could_not_run(message),
     }
 }
 

@@ -19,6 +19,7 @@ pub(crate) struct Policies {
     pub(crate) checked: crate::check::Checked,
 }
 
+/// Checks and compiles the policies of `folder`, or the built-in ones.
 pub(crate) fn load_policies(folder: Option<&Path>) -> Result<Policies, String> {
     let workspace = match folder {
         Some(folder) => {

@@ -957,3 +957,33 @@ fn inline_mue(rows: &[TableRow]) -> Vec<(DateRange, MueTable)> {
     }
     groups
 }
+
+/// Every version of the code set `name` as payer `payer`'s rules see it (after
+/// `include` and `extends`), evaluated per span of dates like a rule's sets;
+/// `None` when the payer or the set is unknown. For `ppl doc`.
+pub fn named_set(checked: &Checked, payer: &str, name: &str) -> Option<VersionedSet> {
+    let index = *checked.workspace.by_policy_id.get(payer)?;
+    let namespace = checked.namespaces.get(&index)?;
+    let kind = namespace
+        .codesets
+        .get(name)?
+        .iter()
+        .find_map(|def| match checked.item(*def) {
+            Some(Item {
+                kind: ItemKind::CodeSet(set),
+                ..
+            }) => Some(set.kind.value),
+            _ => None,
+        })?;
+    let compiler = Compiler {
+        checked,
+        namespace,
+        breakpoints: breakpoints(checked, namespace),
+    };
+    let expr = SetExpr {
+        first: SetTerm::Name(Text::new(name.to_owned(), Span::default())),
+        rest: Vec::new(),
+        span: Span::default(),
+    };
+    Some(compiler.versioned_set(&expr, kind, DateRange::default()))
+}

@@ -13,12 +13,16 @@
 pub mod check;
 pub mod claim;
 pub mod cli;
+mod cli_diff;
 mod cli_eval;
 mod cli_test;
 pub mod codes;
 pub mod codeset;
 pub mod compile;
+pub mod corpus;
 pub mod diagnostics;
+pub mod diff;
+pub mod doc;
 pub mod embedded;
 pub mod eval;
 pub mod fix;

@@ -192,19 +192,32 @@ pub fn read_ndjson(text: &str) -> Vec<(usize, Result<Claim, Vec<ClaimError>>)> {
             continue;
         }
         let number = index + 1;
-        let result = json::parse(line, start)
-            .map_err(|error| vec![ClaimError::from(error)])
-            .and_then(|root| decode::decode(&root))
-            .map_err(|mut errors| {
-                for error in &mut errors {
-                    error.line = Some(number);
-                    error.column = error.start.map(|at| column(line, at.saturating_sub(start)));
-                }
-                errors
-            });
-        results.push((number, result));
+        results.push((number, read_ndjson_line(line, number, start)));
     }
     results
+}
+
+/// One line of an NDJSON batch (without its line end): `number` is its 1-based
+/// line number and `offset` the byte offset of its start in the batch, so a
+/// reader that streams a batch line by line reports the same places as
+/// [`read_ndjson`].
+pub fn read_ndjson_line(
+    line: &str,
+    number: usize,
+    offset: usize,
+) -> Result<Claim, Vec<ClaimError>> {
+    json::parse(line, offset)
+        .map_err(|error| vec![ClaimError::from(error)])
+        .and_then(|root| decode::decode(&root))
+        .map_err(|mut errors| {
+            for error in &mut errors {
+                error.line = Some(number);
+                error.column = error
+                    .start
+                    .map(|at| column(line, at.saturating_sub(offset)));
+            }
+            errors
+        })
 }
 
 /// 1-based column (in characters) of byte `at` in `line`.

@@ -12,6 +12,8 @@ mod check_fixtures;
 mod cli;
 mod compile;
 mod diagnostics_docs;
+mod diff;
+mod doc;
 mod docs_examples;
 mod eval;
 mod eval_cli;

@@ -1,0 +1,412 @@
+//! `ppl diff OLD NEW CLAIMS`: a claim corpus evaluated under two policy sets.
+//!
+//! OLD and NEW are each a folder of policies, or else a git revision: `REV`
+//! means `REV:policies` (the `policies/` folder of that commit), and anything
+//! with a colon (`main:policies`, `v1.2:other/dir`) is taken as the tree to
+//! read. The revision's files are written to a temporary folder with `git`.
+//!
+//! The corpus is streamed: NDJSON is read a line at a time in chunks, each
+//! chunk's claims are evaluated under both sets on every core, and only the
+//! claims that change are kept. Exit 0 when it ran, whatever it found; 2 when
+//! a policy set or the corpus could not be read at all.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use crate::claim::{detect_format, read_claim, read_ndjson_line, Claim, ClaimError, InputFormat};
+use crate::cli::{could_not_run, Format};
+use crate::compile::CompiledPolicies;
+use crate::diff::{self, DiffInputs, DiffSummary, Unreadable};
+
+/// Claims evaluated together: large enough to keep every core busy, small
+/// enough that a chunk's text stays a few megabytes.
+const CHUNK: usize = 4096;
+
+pub fn diff_command(old: &str, new: &str, claims: &Path, format: Format) -> ExitCode {
+    let old_set = match PolicySet::resolve(old) {
+        Ok(set) => set,
+        Err(message) => return could_not_run(format!("OLD: {message}")),
+    };
+    let new_set = match PolicySet::resolve(new) {
+        Ok(set) => set,
+        Err(message) => return could_not_run(format!("NEW: {message}")),
+    };
+    let old_policies = match crate::cli_eval::load_policies(Some(old_set.folder())) {
+        Ok(policies) => policies.compiled,
+        Err(message) => return could_not_run(format!("OLD `{old}`: {message}")),
+    };
+    let new_policies = match crate::cli_eval::load_policies(Some(new_set.folder())) {
+        Ok(policies) => policies.compiled,
+        Err(message) => return could_not_run(format!("NEW `{new}`: {message}")),
+    };
+    let sides = Sides {
+        old: &old_policies,
+        new: &new_policies,
+    };
+    let mut summary = DiffSummary::default();
+    if let Err(message) = run_corpus(claims, &sides, &mut summary) {
+        return could_not_run(message);
+    }
+    let claims_name = claims.display().to_string();
+    let inputs = DiffInputs {
+        old,
+        new,
+        claims: &claims_name,
+    };
+    let rendered = match format {
+        Format::Human => diff::render_human(&summary, &inputs),
+        Format::Json => diff::render_json(&summary, &inputs),
+    };
+    if std::io::stdout()
+        .lock()
+        .write_all(rendered.as_bytes())
+        .is_err()
+    {
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
+
+/// The policies of one side: a folder given, or a revision written out.
+enum PolicySet {
+    Folder(PathBuf),
+    /// Removed when dropped.
+    Revision(tempfile::TempDir),
+}
+
+impl PolicySet {
+    fn resolve(spec: &str) -> Result<Self, String> {
+        let path = Path::new(spec);
+        if path.exists() {
+            return Ok(PolicySet::Folder(path.to_owned()));
+        }
+        let tree = if spec.contains(':') {
+            spec.to_owned()
+        } else {
+            format!("{spec}:policies")
+        };
+        let listing = git(&["ls-tree", "-r", "-z", "--name-only", &tree]).map_err(|error| {
+            format!("`{spec}` is neither a folder nor a git revision with a `policies/` folder ({error})")
+        })?;
+        let dir = tempfile::Builder::new()
+            .prefix("ppl-diff-")
+            .tempdir()
+            .map_err(|error| format!("cannot make a temporary folder: {error}"))?;
+        let names: Vec<&[u8]> = listing
+            .split(|&b| b == 0)
+            .filter(|n| !n.is_empty())
+            .collect();
+        if names.is_empty() {
+            return Err(format!("`{tree}` holds no files"));
+        }
+        for name in names {
+            let name = std::str::from_utf8(name)
+                .map_err(|_| format!("`{tree}` has a file name that is not UTF-8"))?;
+            let separator = if tree.ends_with(':') { "" } else { "/" };
+            let bytes = git(&["cat-file", "blob", &format!("{tree}{separator}{name}")])?;
+            let target = dir.path().join(name);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|error| format!("cannot write `{}`: {error}", parent.display()))?;
+            }
+            std::fs::write(&target, bytes)
+                .map_err(|error| format!("cannot write `{}`: {error}", target.display()))?;
+        }
+        Ok(PolicySet::Revision(dir))
+    }
+
+    fn folder(&self) -> &Path {
+        match self {
+            PolicySet::Folder(path) => path,
+            PolicySet::Revision(dir) => dir.path(),
+        }
+    }
+}
+
+/// Runs `git ARGS` in the current folder: its standard output, or why it failed.
+fn git(args: &[&str]) -> Result<Vec<u8>, String> {
+    let output = Command::new("git")
+        .args(args)
+        .output()
+        .map_err(|error| format!("cannot run git: {error}"))?;
+    if output.status.success() {
+        Ok(output.stdout)
+    } else {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        Err(format!("git {}: {}", args.join(" "), stderr.trim()))
+    }
+}
+
+struct Sides<'p> {
+    old: &'p CompiledPolicies,
+    new: &'p CompiledPolicies,
+}
+
+/// One claim to evaluate: where it came from, and its text or the claim read.
+struct Input {
+    source: String,
+    claim: Pending,
+}
+
+enum Pending {
+    /// An NDJSON line, read by the worker that evaluates it (reading is most of the work).
+    Line {
+        text: String,
+        number: usize,
+        offset: usize,
+    },
+    Read(Box<Result<Claim, Vec<ClaimError>>>),
+}
+
+/// Evaluated and compared: the change (if any), or the reason it could not be.
+type Outcome = Result<Option<diff::ClaimChange>, Unreadable>;
+
+fn evaluate(input: Input, sides: &Sides<'_>) -> Outcome {
+    let read = match input.claim {
+        Pending::Line {
+            text,
+            number,
+            offset,
+        } => read_ndjson_line(&text, number, offset),
+        Pending::Read(read) => *read,
+    };
+    let claim = match read {
+        Ok(claim) => claim,
+        Err(errors) => return Err(unreadable(&input.source, &errors)),
+    };
+    let old = crate::eval::evaluate(&claim, sides.old);
+    let new = crate::eval::evaluate(&claim, sides.new);
+    if let (Err(old_error), Err(new_error)) = (&old, &new) {
+        if old_error == new_error {
+            return Err(Unreadable {
+                source: input.source,
+                message: format!("neither policy set can evaluate it: {old_error}"),
+                path: old_error.path(),
+            });
+        }
+    }
+    Ok(diff::compare(&claim, &input.source, &old, &new))
+}
+
+fn unreadable(source: &str, errors: &[ClaimError]) -> Unreadable {
+    let first = errors.first();
+    let more = errors.len().saturating_sub(1);
+    let mut message = first.map_or_else(
+        || "the claim could not be read".to_owned(),
+        |e| e.message.clone(),
+    );
+    if more > 0 {
+        message.push_str(&format!(" (and {more} more)"));
+    }
+    // `FILE:LINE:COLUMN`; an NDJSON source already ends with its line.
+    let place = first
+        .and_then(|e| e.line.zip(e.column))
+        .map(|(line, column)| {
+            if source.ends_with(&format!(":{line}")) {
+                format!(":{column}")
+            } else {
+                format!(":{line}:{column}")
+            }
+        })
+        .unwrap_or_default();
+    Unreadable {
+        source: format!("{source}{place}"),
+        message,
+        path: first.map_or_else(String::new, |e| e.path.clone()),
+    }
+}
+
+/// Evaluates a chunk of claims on every core, keeping input order.
+fn evaluate_chunk(inputs: Vec<Input>, sides: &Sides<'_>, summary: &mut DiffSummary) {
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .clamp(1, 64);
+    let per_thread = inputs.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<Input>> = Vec::new();
+    let mut inputs = inputs.into_iter().peekable();
+    while inputs.peek().is_some() {
+        parts.push(inputs.by_ref().take(per_thread).collect());
+    }
+    let results: Vec<Vec<Outcome>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    part.into_iter()
+                        .map(|input| evaluate(input, sides))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                // A worker that panicked lost its claims: say so for each rather than drop them.
+                handle.join().unwrap_or_else(|_| {
+                    vec![Err(Unreadable {
+                        source: "<worker>".to_owned(),
+                        message:
+                            "internal error while evaluating a chunk of claims (please report this)"
+                                .to_owned(),
+                        path: String::new(),
+                    })]
+                })
+            })
+            .collect()
+    });
+    for outcome in results.into_iter().flatten() {
+        match outcome {
+            Ok(change) => summary.add(change),
+            Err(error) => summary.add_error(error),
+        }
+    }
+}
+
+/// Reads the corpus (a file or a folder) and adds every claim to `summary`.
+fn run_corpus(path: &Path, sides: &Sides<'_>, summary: &mut DiffSummary) -> Result<(), String> {
+    let metadata = std::fs::metadata(path)
+        .map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
+    let files = if metadata.is_dir() {
+        let mut files = Vec::new();
+        collect_claim_files(path, &mut files)?;
+        if files.is_empty() {
+            return Err(format!(
+                "`{}` holds no claim files (.ndjson, .jsonl, .json, .yaml, .yml)",
+                path.display()
+            ));
+        }
+        files
+    } else {
+        vec![path.to_owned()]
+    };
+    let mut pending = Vec::new();
+    for file in &files {
+        run_file(file, sides, summary, &mut pending)?;
+    }
+    evaluate_chunk(pending, sides, summary);
+    if summary.claims == 0 && summary.errors.is_empty() {
+        return Err(format!("`{}` holds no claims", path.display()));
+    }
+    Ok(())
+}
+
+fn collect_claim_files(folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = std::fs::read_dir(folder)
+        .map_err(|error| format!("cannot read `{}`: {error}", folder.display()))?;
+    let mut children: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .collect();
+    children.sort();
+    for child in children {
+        if child.is_dir() {
+            collect_claim_files(&child, files)?;
+        } else if child
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .is_some_and(|e| matches!(e.as_str(), "ndjson" | "jsonl" | "json" | "yaml" | "yml"))
+        {
+            files.push(child);
+        }
+    }
+    Ok(())
+}
+
+fn is_ndjson_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .is_some_and(|e| e == "ndjson" || e == "jsonl")
+}
+
+/// Adds one file's claims to `pending`, evaluating each full chunk.
+fn run_file(
+    path: &Path,
+    sides: &Sides<'_>,
+    summary: &mut DiffSummary,
+    pending: &mut Vec<Input>,
+) -> Result<(), String> {
+    let name = path.display().to_string();
+    let cannot = |error: std::io::Error| format!("cannot read `{name}`: {error}");
+    if is_ndjson_name(path) {
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut buffer = Vec::new();
+        let mut number = 0usize;
+        let mut offset = 0usize;
+        loop {
+            buffer.clear();
+            let read = reader.read_until(b'\n', &mut buffer).map_err(cannot)?;
+            if read == 0 {
+                break;
+            }
+            number += 1;
+            let start = offset;
+            offset += read;
+            let bytes = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            let source = format!("{name}:{number}");
+            let claim = match std::str::from_utf8(bytes) {
+                Ok(line) => {
+                    let (line, offset) = match line.strip_prefix('\u{feff}') {
+                        Some(rest) if number == 1 => (rest, start + 3),
+                        _ => (line, start),
+                    };
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    Pending::Line {
+                        text: line.to_owned(),
+                        number,
+                        offset,
+                    }
+                }
+                Err(error) => Pending::Read(Box::new(Err(vec![ClaimError {
+                    message: format!("the line is not UTF-8 (byte {})", error.valid_up_to()),
+                    path: String::new(),
+                    line: Some(number),
+                    column: None,
+                    start: Some(start + error.valid_up_to()),
+                    end: None,
+                }]))),
+            };
+            pending.push(Input { source, claim });
+            if pending.len() >= CHUNK {
+                evaluate_chunk(std::mem::take(pending), sides, summary);
+            }
+        }
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).map_err(cannot)?;
+    let text = match crate::source::utf8_text(bytes) {
+        Ok(text) => text,
+        Err(reason) => {
+            summary.add_error(Unreadable {
+                source: name,
+                message: reason,
+                path: String::new(),
+            });
+            return Ok(());
+        }
+    };
+    match detect_format(Some(path), &text) {
+        InputFormat::Ndjson => {
+            for (number, claim) in crate::claim::read_ndjson(&text) {
+                pending.push(Input {
+                    source: format!("{name}:{number}"),
+                    claim: Pending::Read(Box::new(claim)),
+                });
+            }
+        }
+        format => pending.push(Input {
+            source: name,
+            claim: Pending::Read(Box::new(read_claim(&text, format))),
+        }),
+    }
+    if pending.len() >= CHUNK {
+        evaluate_chunk(std::mem::take(pending), sides, summary);
+    }
+    Ok(())
+}
