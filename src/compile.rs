@@ -123,18 +123,22 @@ pub struct PolicyLocation {
 /// One version of one rule, ready to evaluate.
 #[derive(Clone, Debug)]
 pub struct CompiledRule {
-    pub id: String,
+    /// Shared with every finding of the rule: the report's fixed texts are
+    /// reference-counted, not copied per finding.
+    pub id: Arc<str>,
     pub family: Family,
     pub category: Category,
     pub severity: Severity,
     pub effective: DateRange,
-    pub message: Template,
-    pub help: Option<String>,
-    pub carc: Option<String>,
-    pub rarc: Option<String>,
-    pub cite: Option<String>,
+    pub message: MessageTemplate,
+    pub help: Option<Arc<str>>,
+    pub carc: Option<Arc<str>>,
+    pub rarc: Option<Arc<str>>,
+    pub cite: Option<Arc<str>>,
     pub fix: Option<Fix>,
     pub location: PolicyLocation,
+    /// `location.file` as the report writes it.
+    pub file_name: Arc<str>,
     /// `None`: the rule is about every line.
     pub codes: Option<VersionedSet>,
     pub places: Option<VersionedSet>,
@@ -152,6 +156,79 @@ impl CompiledRule {
                 .codes
                 .as_ref()
                 .is_none_or(|codes| codes.has_procedure(code, date))
+    }
+}
+
+/// A rule's message, split once at compile time into literal text and
+/// placeholders, so filling it in is one pass with no parsing.
+#[derive(Clone, Debug, Default)]
+pub struct MessageTemplate {
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Segment {
+    /// Text written as is (`{{` and `}}` already turned into braces).
+    Text(String),
+    /// `{name}`: a value the rule family supplies under `name` if it does,
+    /// else what `lookup` finds.
+    Placeholder { name: String, lookup: Cond },
+}
+
+impl MessageTemplate {
+    /// Splits `text`: `{name}` is a placeholder, `{{` and `}}` are literal braces.
+    /// A bare name that is one of `constants` reads the constant; anything else
+    /// is a claim field path.
+    pub fn parse(text: &str, is_constant: impl Fn(&str) -> bool) -> Self {
+        let mut segments = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find(['{', '}']) {
+            literal.push_str(rest.get(..at).unwrap_or_default());
+            let tail = rest.get(at..).unwrap_or_default();
+            let used = if tail.starts_with("{{") {
+                literal.push('{');
+                2
+            } else if tail.starts_with("}}") {
+                literal.push('}');
+                2
+            } else if let (true, Some(close)) = (tail.starts_with('{'), tail.find('}')) {
+                let name = tail.get(1..close).unwrap_or_default().trim();
+                if !literal.is_empty() {
+                    segments.push(Segment::Text(std::mem::take(&mut literal)));
+                }
+                let lookup = if !name.contains('.') && is_constant(name) {
+                    Cond::Constant(name.to_owned())
+                } else {
+                    Cond::Field(name.split('.').map(str::to_owned).collect())
+                };
+                segments.push(Segment::Placeholder {
+                    name: name.to_owned(),
+                    lookup,
+                });
+                close + 1
+            } else {
+                literal.push_str(tail.get(..1).unwrap_or_default());
+                1
+            };
+            rest = tail.get(used..).unwrap_or_default();
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            segments.push(Segment::Text(literal));
+        }
+        Self { segments }
+    }
+
+    /// The length of the literal text, to size the message's buffer.
+    pub fn literal_len(&self) -> usize {
+        self.segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Text(text) => text.len(),
+                Segment::Placeholder { .. } => 8,
+            })
+            .sum()
     }
 }
 
@@ -467,15 +544,12 @@ impl Compiler<'_> {
             .sources
             .line_column(file.id, rule.span.start);
         let mut compiled = CompiledRule {
-            id: rule.id.value.clone(),
+            id: rule.id.value.as_str().into(),
             family: rule.family.value,
             category: rule.family.value.default_category(),
             severity: Severity::Deny,
             effective,
-            message: Template {
-                text: String::new(),
-                placeholders: Vec::new(),
-            },
+            message: MessageTemplate::default(),
             help: None,
             carc: None,
             rarc: None,
@@ -486,6 +560,7 @@ impl Compiler<'_> {
                 line,
                 column,
             },
+            file_name: file.path.display().to_string().into(),
             codes: None,
             places: None,
             plans: None,
@@ -522,11 +597,15 @@ impl Compiler<'_> {
             match &setting.kind {
                 SettingKind::Category(category) => compiled.category = *category,
                 SettingKind::Severity(severity) => compiled.severity = *severity,
-                SettingKind::Message(template) => compiled.message = template.clone(),
-                SettingKind::Help(help) => compiled.help = Some(help.clone()),
-                SettingKind::Carc(code) => compiled.carc = Some(code.value.clone()),
-                SettingKind::Rarc(code) => compiled.rarc = Some(code.value.clone()),
-                SettingKind::Cite(cite) => compiled.cite = Some(cite.clone()),
+                SettingKind::Message(template) => {
+                    compiled.message = MessageTemplate::parse(&template.text, |name| {
+                        self.namespace.consts.contains_key(name)
+                    })
+                }
+                SettingKind::Help(help) => compiled.help = Some(help.as_str().into()),
+                SettingKind::Carc(code) => compiled.carc = Some(code.value.as_str().into()),
+                SettingKind::Rarc(code) => compiled.rarc = Some(code.value.as_str().into()),
+                SettingKind::Cite(cite) => compiled.cite = Some(cite.as_str().into()),
                 SettingKind::Fix(fix) => compiled.fix = Some(fix.clone()),
                 SettingKind::Codes(expr) => compiled.codes = Some(set(expr, CodeKind::Procedure)),
                 SettingKind::Places(expr) => compiled.places = Some(set(expr, CodeKind::Place)),

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use crate::claim::{Claim, ClaimSpan};
 use crate::compile::RuleCheck;
-use crate::compile::{CompiledPolicies, CompiledPolicy, CompiledRule};
+use crate::compile::{CompiledPolicies, CompiledPolicy, CompiledRule, Segment};
 use crate::report::{
     ClaimReport, ClaimSpanOut, Explanation, Finding, FindingSeverity, FixOp, FixOut, LineReport,
     PolicySpan,
@@ -323,7 +323,7 @@ impl<'a> Run<'a> {
                 end: span.end,
             }),
             policy_span: PolicySpan {
-                file: rule.location.file.display().to_string(),
+                file: rule.file_name.clone(),
                 line: rule.location.line,
                 column: rule.location.column,
             },
@@ -365,38 +365,18 @@ impl<'a> Run<'a> {
             visit,
             line,
         };
-        let fill = |name: &str| match extras.iter().find(|(key, _)| *key == name) {
-            Some((_, value)) => value.clone(),
-            None if !name.contains('.') && self.policy.constants.contains_key(name) => scope
-                .judge(&crate::compile::Cond::Constant(name.to_owned()))
-                .display(),
-            None => {
-                let segments: Vec<String> = name.split('.').map(str::to_owned).collect();
-                scope.field(&segments).display()
+        let mut out = String::with_capacity(rule.message.literal_len() + 32);
+        for segment in &rule.message.segments {
+            match segment {
+                Segment::Text(text) => out.push_str(text),
+                Segment::Placeholder { name, lookup } => {
+                    match extras.iter().find(|(key, _)| key == name) {
+                        Some((_, value)) => out.push_str(value),
+                        None => scope.judge(lookup).write_display(&mut out),
+                    }
+                }
             }
-        };
-        // One pass: `{name}` is filled, `{{` and `}}` are literal braces.
-        let mut out = String::with_capacity(rule.message.text.len() + 32);
-        let mut rest = rule.message.text.as_str();
-        while let Some(at) = rest.find(['{', '}']) {
-            out.push_str(rest.get(..at).unwrap_or_default());
-            let tail = rest.get(at..).unwrap_or_default();
-            let (written, used) = if tail.starts_with("{{") {
-                ("{".to_owned(), 2)
-            } else if tail.starts_with("}}") {
-                ("}".to_owned(), 2)
-            } else if let (true, Some(close)) = (tail.starts_with('{'), tail.find('}')) {
-                (
-                    fill(tail.get(1..close).unwrap_or_default().trim()),
-                    close + 1,
-                )
-            } else {
-                (tail.get(..1).unwrap_or_default().to_owned(), 1)
-            };
-            out.push_str(&written);
-            rest = tail.get(used..).unwrap_or_default();
         }
-        out.push_str(rest);
         out
     }
 

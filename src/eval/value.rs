@@ -33,25 +33,56 @@ pub enum Value {
 impl Value {
     /// How the value reads in a message.
     pub fn display(&self) -> String {
-        match self {
-            Value::Flag(flag) => if *flag { "yes" } else { "no" }.to_owned(),
-            Value::Number(number) => number.to_string(),
-            Value::Money(cents) => dollars(*cents),
-            Value::Date(date) => date.to_string(),
-            Value::Text(text) => text.clone(),
-            Value::Procedure(code) => code.to_string(),
-            Value::Diagnosis(code) => display_diagnosis(code),
-            Value::Modifier(modifier) => modifier.to_string(),
-            Value::Place(place) => place.to_string(),
-            Value::List(items) if items.is_empty() => "none".to_owned(),
-            Value::List(items) => items
-                .iter()
-                .map(Value::display)
-                .collect::<Vec<_>>()
-                .join(", "),
-            Value::Lines(lines) => format!("{} lines", lines.len()),
-            Value::Missing(_) => "not given".to_owned(),
-        }
+        let mut out = String::new();
+        self.write_display(&mut out);
+        out
+    }
+
+    /// [`Value::display`], written onto the end of `out`.
+    pub fn write_display(&self, out: &mut String) {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = match self {
+            Value::Flag(flag) => {
+                out.push_str(if *flag { "yes" } else { "no" });
+                Ok(())
+            }
+            Value::Number(number) => write!(out, "{number}"),
+            Value::Money(cents) => {
+                out.push_str(&dollars(*cents));
+                Ok(())
+            }
+            Value::Date(date) => write!(out, "{date}"),
+            Value::Text(text) => {
+                out.push_str(text);
+                Ok(())
+            }
+            Value::Procedure(code) => write!(out, "{code}"),
+            Value::Diagnosis(code) => {
+                out.push_str(&display_diagnosis(code));
+                Ok(())
+            }
+            Value::Modifier(modifier) => write!(out, "{modifier}"),
+            Value::Place(place) => write!(out, "{place}"),
+            Value::List(items) if items.is_empty() => {
+                out.push_str("none");
+                Ok(())
+            }
+            Value::List(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        out.push_str(", ");
+                    }
+                    item.write_display(out);
+                }
+                Ok(())
+            }
+            Value::Lines(lines) => write!(out, "{} lines", lines.len()),
+            Value::Missing(_) => {
+                out.push_str("not given");
+                Ok(())
+            }
+        };
     }
 }
 
