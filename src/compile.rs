@@ -74,16 +74,6 @@ impl VersionedSet {
     pub fn has_procedure(&self, code: ProcedureCode, date: Date) -> bool {
         matches!(self.on(date), Some(SetValue::Procedure(codes)) if codes.contains(&code))
     }
-
-    fn procedures(&self) -> BTreeSet<ProcedureCode> {
-        let mut all = BTreeSet::new();
-        for (_, set) in &self.versions {
-            if let SetValue::Procedure(codes) = set.as_ref() {
-                all.extend(codes.iter().copied());
-            }
-        }
-        all
-    }
 }
 
 /// A table whose file may change with the date (quarterly CMS files).
@@ -361,10 +351,14 @@ pub struct CompiledPolicy {
     pub name: String,
     pub rules: Vec<CompiledRule>,
     pub constants: BTreeMap<String, VersionedConst>,
-    /// Procedure code → the rules whose `codes` include it in some version.
-    by_code: FxHashMap<ProcedureCode, Vec<u32>>,
-    /// Rules without `codes`: they may apply to any line.
-    every_line: Vec<u32>,
+    /// Procedure code → the rules whose `codes` include it, each with the dates on
+    /// which it does (the rule in force and the code in its set), in rule order.
+    by_code: FxHashMap<ProcedureCode, Vec<(u32, DateRange)>>,
+    /// Rules without `codes` (and telehealth rules), with the dates they are in force.
+    every_line: Vec<(u32, DateRange)>,
+    /// The policy version (`PAYER@DATE`) from each date on, in date order; the first
+    /// starts at `Date::MIN`. Worked out here so evaluation only looks it up.
+    versions: Vec<(Date, Arc<str>)>,
 }
 
 impl CompiledPolicy {
@@ -391,16 +385,20 @@ impl CompiledPolicy {
             .map(Vec::as_slice)
             .unwrap_or_default();
         // Both lists are in rule order, their chain need not be: callers that need
-        // an order sort (the evaluator's per-rule map does).
+        // an order sort (the evaluator does).
         indexed
             .iter()
             .chain(self.every_line.iter())
-            .map(|&index| index as usize)
-            .filter(move |&index| {
-                self.rules
-                    .get(index)
-                    .is_some_and(|rule| rule.effective.contains(date) && rule.is_about(code, date))
-            })
+            .filter(move |(_, dates)| dates.contains(date))
+            .map(|&(index, _)| index as usize)
+    }
+
+    /// `PAYER@DATE`: the latest `from` among the rules and constants in force on
+    /// `date` (`PAYER@base` when none is dated).
+    pub fn version_on(&self, date: Date) -> Option<&Arc<str>> {
+        let after = self.versions.partition_point(|(start, _)| *start <= date);
+        let last = after.checked_sub(1)?;
+        self.versions.get(last).map(|(_, version)| version)
     }
 }
 
@@ -439,6 +437,45 @@ pub fn compile(checked: &Checked) -> Result<CompiledPolicies, CompileError> {
         payers.insert(policy.id.clone(), policy);
     }
     Ok(CompiledPolicies { payers })
+}
+
+/// The policy version from each date on: it changes only where a rule or a
+/// constant starts or stops being in force.
+fn policy_versions(
+    id: &str,
+    rules: &[CompiledRule],
+    constants: &BTreeMap<String, VersionedConst>,
+) -> Vec<(Date, Arc<str>)> {
+    let ranges: Vec<DateRange> = rules
+        .iter()
+        .map(|rule| rule.effective)
+        .chain(
+            constants
+                .values()
+                .flat_map(|constant| constant.versions.iter().map(|(range, _)| *range)),
+        )
+        .collect();
+    let mut starts = BTreeSet::from([Date::MIN]);
+    for range in &ranges {
+        starts.extend(range.from);
+        starts.extend(range.through.and_then(|through| through.tomorrow().ok()));
+    }
+    let mut versions: Vec<(Date, Arc<str>)> = Vec::new();
+    for start in starts {
+        let latest = ranges
+            .iter()
+            .filter(|range| range.contains(start))
+            .filter_map(|range| range.from)
+            .max();
+        let version = match latest {
+            Some(from) => format!("{id}@{from}"),
+            None => format!("{id}@base"),
+        };
+        if versions.last().is_none_or(|(_, last)| **last != *version) {
+            versions.push((start, version.into()));
+        }
+    }
+    versions
 }
 
 /// Days on which some code set changes: sets are evaluated once per span between them.
@@ -484,18 +521,31 @@ impl Compiler<'_> {
                 }
             }
         }
-        let mut by_code: FxHashMap<ProcedureCode, Vec<u32>> = FxHashMap::default();
+        let mut by_code: FxHashMap<ProcedureCode, Vec<(u32, DateRange)>> = FxHashMap::default();
         let mut every_line = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             match &rule.codes {
+                // A code set's versions do not overlap: on any date at most one
+                // entry of a rule matches.
                 Some(codes) if rule.family != Family::Telehealth => {
-                    for code in codes.procedures() {
-                        by_code.entry(code).or_default().push(index);
+                    for (range, set) in &codes.versions {
+                        let (SetValue::Procedure(set_codes), Some(dates)) =
+                            (set.as_ref(), range.intersect(rule.effective))
+                        else {
+                            continue;
+                        };
+                        for code in set_codes {
+                            by_code.entry(*code).or_default().push((index, dates));
+                        }
                     }
                 }
-                _ => every_line.push(index),
+                _ => every_line.push((index, rule.effective)),
             }
+        }
+        // Entries were added version by version: put each code's back in rule order.
+        for entries in by_code.values_mut() {
+            entries.sort_by_key(|(index, dates)| (*index, dates.from));
         }
         let mut constants = BTreeMap::new();
         for (name, defs) in &self.namespace.consts {
@@ -514,8 +564,10 @@ impl Compiler<'_> {
             }
             constants.insert(name.clone(), VersionedConst { versions });
         }
+        let id = header.id.value.clone();
+        let versions = policy_versions(&id, &rules, &constants);
         CompiledPolicy {
-            id: header.id.value.clone(),
+            id,
             name: header
                 .name
                 .as_ref()
@@ -525,6 +577,7 @@ impl Compiler<'_> {
             constants,
             by_code,
             every_line,
+            versions,
         }
     }
 

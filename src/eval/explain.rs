@@ -58,11 +58,7 @@ impl Run<'_> {
 
     fn facts(&self, rule: &CompiledRule, date: Date, line: Option<usize>) -> Vec<Fact> {
         let claim_line = line.and_then(|l| self.claim.lines.get(l));
-        let visit = self
-            .visits
-            .get(&date)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let visit = self.visits.on(date);
         let mut facts = Vec::new();
         if let Some(claim_line) = claim_line {
             facts.push(fact("code", claim_line.code.value.to_string()));

@@ -83,16 +83,14 @@ impl Run<'_> {
                 when,
                 require,
             } => {
+                let rule_address = std::ptr::from_ref(rule) as usize;
                 let targets: Vec<Option<usize>> = match scope {
                     RuleScope::Line => lines.iter().map(|&line| Some(line)).collect(),
                     // A visit rule once per visit; a claim rule once, on the first
                     // visit that has a line it is about.
                     RuleScope::Visit => vec![None],
-                    RuleScope::Claim
-                        if self
-                            .claim_rules_done
-                            .insert(std::ptr::from_ref(rule) as usize) =>
-                    {
+                    RuleScope::Claim if !self.claim_rules_done.contains(&rule_address) => {
+                        self.claim_rules_done.push(rule_address);
                         vec![None]
                     }
                     RuleScope::Claim => Vec::new(),
@@ -462,11 +460,7 @@ impl Run<'_> {
         verify: &[String],
     ) {
         // Which visit of the year this is: earlier visits from the history, plus this claim's own.
-        let visit_number = self
-            .visits
-            .keys()
-            .position(|d| *d == date)
-            .map_or(1, |p| p + 1);
+        let visit_number = self.visits.position(date).map_or(1, |p| p + 1);
         let needed = match required {
             AuthRequired::Always => Ok(true),
             AuthRequired::AfterVisits {

@@ -10,8 +10,6 @@ mod families;
 pub mod units;
 pub mod value;
 
-use std::collections::BTreeMap;
-
 use crate::claim::{Claim, ClaimSpan};
 use crate::compile::RuleCheck;
 use crate::compile::{CompiledPolicies, CompiledPolicy, CompiledRule, Segment};
@@ -84,41 +82,53 @@ pub fn evaluate_with(
                 .ok_or(EvalError::NoDate { line: index })?,
         );
     }
-    // Visits: lines that share a date, in date order.
-    let mut visits: BTreeMap<Date, Vec<usize>> = BTreeMap::new();
-    for (index, date) in dates.iter().enumerate() {
-        visits.entry(*date).or_default().push(index);
-    }
+    let visits = Visits::of(&dates);
     let mut run = Run {
         claim,
         policy,
         visits: &visits,
         findings: Vec::new(),
         supported: vec![None; claim.lines.len()],
-        claim_rules_done: std::collections::BTreeSet::new(),
+        claim_rules_done: Vec::new(),
     };
     let mut explanation: Vec<Explanation> = Vec::new();
     let mut explained_claim_rules = std::collections::BTreeSet::new();
-    for (date, lines) in &visits {
-        // Each rule version in force on the date, with the visit's lines it is about.
-        let mut by_rule: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    // (rule, line) for every rule version in force on a visit's date and every line
+    // of the visit it is about; reused from visit to visit.
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut rule_lines: Vec<usize> = Vec::new();
+    for (date, lines) in visits.iter() {
+        pairs.clear();
         for &index in lines {
             let Some(line) = claim.lines.get(index) else {
                 continue;
             };
-            for rule in policy.rule_indexes_for(line.code.value, *date) {
-                by_rule.entry(rule).or_default().push(index);
-            }
+            pairs.extend(
+                policy
+                    .rule_indexes_for(line.code.value, date)
+                    .map(|rule| (rule, index)),
+            );
         }
-        for (rule_index, rule_lines) in by_rule {
+        // In rule order, each rule's lines in claim order.
+        pairs.sort_unstable();
+        let mut rest = pairs.as_slice();
+        while let Some(&(rule_index, _)) = rest.first() {
+            let count = rest
+                .iter()
+                .take_while(|(rule, _)| *rule == rule_index)
+                .count();
+            let (group, tail) = rest.split_at(count);
+            rest = tail;
+            rule_lines.clear();
+            rule_lines.extend(group.iter().map(|&(_, line)| line));
             let Some(rule) = policy.rules.get(rule_index) else {
                 continue;
             };
             let before = run.findings.len();
-            let narrowed = run.lines_in_scope(rule, &rule_lines, *date);
+            let narrowed = run.lines_in_scope(rule, &rule_lines, date);
             let in_scope: &[usize] = narrowed.as_deref().unwrap_or(&rule_lines);
             if !in_scope.is_empty() {
-                run.rule(rule, *date, lines, in_scope);
+                run.rule(rule, date, lines, in_scope);
             }
             if explain {
                 for &line in rule_lines.iter().filter(|line| !in_scope.contains(line)) {
@@ -126,7 +136,7 @@ pub fn evaluate_with(
                         Some(plans) => format!("applies only to plans {}", plans.join(", ")),
                         None => "applies only at other places of service".to_owned(),
                     };
-                    explanation.push(Run::not_applied(rule, *date, line, why));
+                    explanation.push(Run::not_applied(rule, date, line, why));
                 }
                 let produced = run.findings.get(before..).unwrap_or_default();
                 let targets: Vec<Option<usize>> = match &rule.check {
@@ -150,7 +160,7 @@ pub fn evaluate_with(
                     explained_claim_rules.insert(rule_index);
                 }
                 for target in targets {
-                    explanation.push(run.explain(rule, *date, target, produced));
+                    explanation.push(run.explain(rule, date, target, produced));
                 }
             }
         }
@@ -168,8 +178,6 @@ pub fn evaluate_with(
             .then_with(|| a.message.cmp(&b.message))
     });
     findings.dedup();
-    // One policy version per date of service, however many lines share it.
-    let mut versions: BTreeMap<Date, String> = BTreeMap::new();
     let lines = claim
         .lines
         .iter()
@@ -180,10 +188,10 @@ pub fn evaluate_with(
                 index,
                 code: line.code.value.to_string(),
                 date_of_service: date.to_string(),
-                policy_version: versions
-                    .entry(date)
-                    .or_insert_with(|| policy_version(policy, date))
-                    .clone(),
+                policy_version: policy.version_on(date).map_or_else(
+                    || format!("{}@base", policy.id),
+                    |version| version.to_string(),
+                ),
                 units_billed: line.units.value,
                 units_supported: supported.get(index).copied().flatten(),
             }
@@ -205,22 +213,55 @@ pub fn evaluate_with(
     })
 }
 
-/// `PAYER@DATE`: the latest `from` among the rules and constants in force on `date`.
-fn policy_version(policy: &CompiledPolicy, date: Date) -> String {
-    let rule_starts = policy
-        .rules
-        .iter()
-        .filter(|rule| rule.effective.contains(date))
-        .filter_map(|rule| rule.effective.from);
-    let constant_starts = policy
-        .constants
-        .values()
-        .flat_map(|constant| constant.versions.iter())
-        .filter(|(range, _)| range.contains(date))
-        .filter_map(|(range, _)| range.from);
-    match rule_starts.chain(constant_starts).max() {
-        Some(from) => format!("{}@{from}", policy.id),
-        None => format!("{}@base", policy.id),
+/// The claim's visits: lines that share a date of service, in date order.
+pub(crate) struct Visits {
+    /// Line indexes, visit after visit, in claim order within a visit.
+    lines: Vec<usize>,
+    /// Each visit's date and where its lines stand in `lines`.
+    spans: Vec<(Date, std::ops::Range<usize>)>,
+}
+
+impl Visits {
+    /// `dates`: each line's date of service, in claim order.
+    fn of(dates: &[Date]) -> Self {
+        let mut lines: Vec<usize> = (0..dates.len()).collect();
+        // Stable: claim order within a date.
+        lines.sort_by_key(|&index| dates.get(index).copied());
+        let mut spans: Vec<(Date, std::ops::Range<usize>)> = Vec::new();
+        for (position, date) in lines
+            .iter()
+            .filter_map(|&index| dates.get(index))
+            .enumerate()
+        {
+            match spans.last_mut() {
+                Some((last, range)) if last == date => range.end = position + 1,
+                _ => spans.push((*date, position..position + 1)),
+            }
+        }
+        Self { lines, spans }
+    }
+
+    /// Each visit's date and lines, in date order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Date, &[usize])> + '_ {
+        self.spans
+            .iter()
+            .map(|(date, range)| (*date, self.lines.get(range.clone()).unwrap_or_default()))
+    }
+
+    /// The lines of the visit on `date` (none when no line has that date).
+    pub(crate) fn on(&self, date: Date) -> &[usize] {
+        self.iter()
+            .find(|(day, _)| *day == date)
+            .map_or(&[], |(_, lines)| lines)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Which visit of the claim `date` is: 0 for the first.
+    pub(crate) fn position(&self, date: Date) -> Option<usize> {
+        self.spans.iter().position(|(day, _)| *day == date)
     }
 }
 
@@ -228,12 +269,12 @@ fn policy_version(policy: &CompiledPolicy, date: Date) -> String {
 struct Run<'a> {
     claim: &'a Claim,
     policy: &'a CompiledPolicy,
-    visits: &'a BTreeMap<Date, Vec<usize>>,
+    visits: &'a Visits,
     findings: Vec<Finding>,
     /// Per line, the units a unit rule supports.
     supported: Vec<Option<u32>>,
     /// Claim-wide general rules already judged (by address: once per claim).
-    claim_rules_done: std::collections::BTreeSet<usize>,
+    claim_rules_done: Vec<usize>,
 }
 
 /// What a finding says, before it is attached to its rule.
@@ -353,11 +394,7 @@ impl<'a> Run<'a> {
         line: Option<usize>,
         extras: &[(&str, String)],
     ) -> String {
-        let visit = self
-            .visits
-            .get(&date)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let visit = self.visits.on(date);
         let scope = value::Scope {
             claim: self.claim,
             policy: self.policy,
