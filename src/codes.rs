@@ -165,6 +165,48 @@ impl fmt::Display for DiagnosisPattern {
 /// ICD-10-CM: a letter, a digit, a letter or digit (the category), then up to
 /// four letters or digits after the dot.
 pub fn normalize_diagnosis(text: &str) -> Result<String, CodeError> {
+    DiagnosisCode::parse(text).map(|code| code.as_str().to_owned())
+}
+
+/// An ICD-10-CM code as [`normalize_diagnosis`] writes it (upper-case, no dot),
+/// kept inline: evaluating a claim compares and shows diagnoses without allocating.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DiagnosisCode {
+    /// ASCII: the category (up to 3) and the detail (up to 4 characters).
+    bytes: [u8; 7],
+    len: u8,
+}
+
+impl DiagnosisCode {
+    /// Checks an ICD-10-CM code (`I69.351`, or `I69351` without the dot).
+    pub fn parse(text: &str) -> Result<Self, CodeError> {
+        let (category, detail) = diagnosis_parts(text)?;
+        let mut bytes = [0u8; 7];
+        let written = category.bytes().chain(detail.bytes());
+        let mut len = 0u8;
+        for (slot, byte) in bytes.iter_mut().zip(written) {
+            *slot = byte;
+            len += 1;
+        }
+        Ok(Self { bytes, len })
+    }
+
+    /// Upper-case, without the dot (`I69351`).
+    pub fn as_str(&self) -> &str {
+        let bytes = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
+        // Only ASCII letters and digits are stored.
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for DiagnosisCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DiagnosisCode({})", self.as_str())
+    }
+}
+
+/// The category (`I69`) and the detail after the dot (`351`) of a valid code.
+fn diagnosis_parts(text: &str) -> Result<(&str, &str), CodeError> {
     let (category, detail) = match text.split_once('.') {
         Some((category, detail)) => {
             if detail.is_empty() {
@@ -185,8 +227,7 @@ pub fn normalize_diagnosis(text: &str) -> Result<String, CodeError> {
         },
         None => (text, ""),
     };
-    let category = category.as_bytes();
-    let category_ok = match category {
+    let category_ok = match category.as_bytes() {
         [letter, digit, third] => {
             letter.is_ascii_uppercase()
                 && digit.is_ascii_digit()
@@ -212,10 +253,7 @@ pub fn normalize_diagnosis(text: &str) -> Result<String, CodeError> {
             reason: "an ICD-10-CM code has at most four digits or capital letters after its dot",
         });
     }
-    let mut stem = String::with_capacity(7);
-    stem.push_str(std::str::from_utf8(category).unwrap_or_default());
-    stem.push_str(detail);
-    Ok(stem)
+    Ok((category, detail))
 }
 
 /// A procedure modifier: two digits or capital letters (`GP`, `59`, `XU`).

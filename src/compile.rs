@@ -190,7 +190,7 @@ impl MessageTemplate {
                 let lookup = if !name.contains('.') && is_constant(name) {
                     Cond::Constant(name.to_owned())
                 } else {
-                    Cond::Field(name.split('.').map(str::to_owned).collect())
+                    Cond::Field(FieldRef::resolve(name))
                 };
                 segments.push(Segment::Placeholder {
                     name: name.to_owned(),
@@ -259,24 +259,26 @@ pub enum RuleCheck {
     },
 }
 
-/// A condition of a general rule, compiled: paths split, names resolved,
-/// code sets evaluated (per span of dates) so membership is a hash lookup.
+/// A condition of a general rule, compiled: paths resolved to the claim fact
+/// they name, code sets evaluated (per span of dates) so membership is a hash lookup.
 #[derive(Clone, Debug)]
 pub enum Cond {
     Literal(Literal),
-    /// A claim field path, split (`["line", "minutes"]`).
-    Field(Vec<String>),
+    /// A claim fact (`line.minutes`).
+    Field(FieldRef),
     /// A constant of the policy, by name (its value depends on the date).
     Constant(String),
     /// An enumerated value written as a bare word (`PT`).
     Word(String),
-    Present(Vec<String>),
+    Present(FieldRef),
     Count {
-        list: Vec<String>,
+        list: FieldRef,
         filter: Option<Box<Cond>>,
     },
+    /// `sum(LIST.FIELD where …)`: `field` of each line of `list`.
     Sum {
-        path: Vec<String>,
+        list: FieldRef,
+        field: LineField,
         filter: Option<Box<Cond>>,
     },
     Not(Box<Cond>),
@@ -303,6 +305,219 @@ pub enum Cond {
     },
 }
 
+/// A claim path as a rule writes it (`history.therapy_allowed_ytd.ot`), resolved
+/// once here: evaluating it matches on [`Field`], never on text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldRef {
+    /// The path as written, for `--explain`.
+    pub name: String,
+    pub field: Field,
+    /// The claim path (JSON pointer) an `undetermined` finding names when the
+    /// fact is missing (`/history/therapy_allowed_ytd/ot`); unused for line facts,
+    /// whose pointer holds the line's index.
+    pub pointer: Box<str>,
+}
+
+/// The claim fact a path names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `line.…`: the line in focus.
+    Line(LineField),
+    /// `visit.date_of_service`.
+    VisitDate,
+    /// `visit.lines` (`None`: the lines themselves) or `visit.lines.FIELD`.
+    VisitLines(Option<LineField>),
+    /// `lines` or `lines.FIELD`: every line of the claim.
+    Lines(Option<LineField>),
+    Id,
+    Payer,
+    Plan,
+    DateOfService,
+    PlaceOfService,
+    Diagnoses,
+    MemberId,
+    /// `member.birth_date` (and any other `member.X`).
+    MemberBirthDate,
+    Npi,
+    Discipline,
+    Role,
+    Taxonomy,
+    /// `provider.credential` (and any other `provider.X`).
+    Credential,
+    AuthNumber,
+    AuthCodes,
+    AuthUnits,
+    AuthFrom,
+    /// `prior_authorization.through` (and any other `prior_authorization.X`).
+    AuthThrough,
+    /// `documentation.…`
+    Documentation(DocumentationField),
+    /// `history.…`
+    History(HistoryField),
+    /// No claim fact: always missing, as [`FieldRef::pointer`].
+    Unknown,
+    /// A path too long to be a fact: missing, naming no claim path.
+    Nothing,
+}
+
+/// A fact of one line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineField {
+    Code,
+    Modifiers,
+    Units,
+    Minutes,
+    Charge,
+    DateOfService,
+    PlaceOfService,
+    DiagnosisPointers,
+    Diagnoses,
+    /// Not a line fact: missing, naming no claim path.
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentationField {
+    Objective,
+    Performance,
+    Progress,
+    FunctionalGoals,
+    CaregiverTrained,
+    TotalTimedMinutes,
+    TotalTreatmentMinutes,
+    VisitsSinceProgressReport,
+    PlanEstablished,
+    PlanCertified,
+    /// `plan_of_care.through` (and any other `plan_of_care.X`).
+    PlanThrough,
+    TelehealthModality,
+    TelehealthConsent,
+    /// `activities` and anything under it: how many there are.
+    Activities,
+    /// Not a documentation fact: always missing.
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryField {
+    VisitsThisYear,
+    VisitsUnderAuthorization,
+    AllowedPtSlp,
+    /// `therapy_allowed_ytd.ot` (and any other `therapy_allowed_ytd.X`).
+    AllowedOt,
+    /// Not a history fact: always missing.
+    Other,
+}
+
+impl FieldRef {
+    /// Resolves a dotted claim path. The fallbacks (`member.X` reads the birth
+    /// date, …) are those the evaluator has always had; the checker lets only
+    /// real fields through.
+    pub fn resolve(path: &str) -> Self {
+        let segments: Vec<&str> = path.split('.').collect();
+        Self::resolve_segments(&segments)
+    }
+
+    /// [`FieldRef::resolve`] of a path already split.
+    pub fn resolve_segments(segments: &[&str]) -> Self {
+        let (field, pointer) = resolve_segments(segments);
+        Self {
+            name: segments.join("."),
+            field,
+            pointer: pointer.into(),
+        }
+    }
+}
+
+/// A claim path's fact and the pointer it is missing as.
+fn resolve_segments(segments: &[&str]) -> (Field, String) {
+    let joined = |parts: &[&str]| parts.join("/");
+    if segments.len() > 6 {
+        return (Field::Nothing, String::new());
+    }
+    let field = match segments {
+        ["line", rest @ ..] => Field::Line(line_field(rest)),
+        ["visit", "date_of_service"] => Field::VisitDate,
+        ["visit", "lines"] => Field::VisitLines(None),
+        ["visit", "lines", rest @ ..] => Field::VisitLines(Some(line_field(rest))),
+        ["lines"] => Field::Lines(None),
+        ["lines", rest @ ..] => Field::Lines(Some(line_field(rest))),
+        ["id"] => Field::Id,
+        ["payer"] => Field::Payer,
+        ["plan"] => Field::Plan,
+        ["date_of_service"] => Field::DateOfService,
+        ["place_of_service"] => Field::PlaceOfService,
+        ["diagnoses"] => Field::Diagnoses,
+        ["member", "id"] => Field::MemberId,
+        ["member", _] => Field::MemberBirthDate,
+        ["provider", field] => match *field {
+            "npi" => Field::Npi,
+            "discipline" => Field::Discipline,
+            "role" => Field::Role,
+            "taxonomy" => Field::Taxonomy,
+            _ => Field::Credential,
+        },
+        ["prior_authorization", field] => match *field {
+            "number" => Field::AuthNumber,
+            "codes" => Field::AuthCodes,
+            "units" => Field::AuthUnits,
+            "from" => Field::AuthFrom,
+            _ => Field::AuthThrough,
+        },
+        ["documentation", rest @ ..] => {
+            let field = match rest {
+                ["objective"] => DocumentationField::Objective,
+                ["performance"] => DocumentationField::Performance,
+                ["progress"] => DocumentationField::Progress,
+                ["functional_goals"] => DocumentationField::FunctionalGoals,
+                ["caregiver_trained"] => DocumentationField::CaregiverTrained,
+                ["total_timed_minutes"] => DocumentationField::TotalTimedMinutes,
+                ["total_treatment_minutes"] => DocumentationField::TotalTreatmentMinutes,
+                ["visits_since_progress_report"] => DocumentationField::VisitsSinceProgressReport,
+                ["plan_of_care", "established"] => DocumentationField::PlanEstablished,
+                ["plan_of_care", "certified"] => DocumentationField::PlanCertified,
+                ["plan_of_care", _] => DocumentationField::PlanThrough,
+                ["telehealth", "modality"] => DocumentationField::TelehealthModality,
+                ["telehealth", "patient_consent"] => DocumentationField::TelehealthConsent,
+                ["activities", ..] => DocumentationField::Activities,
+                _ => DocumentationField::Other,
+            };
+            return (
+                Field::Documentation(field),
+                format!("/documentation/{}", joined(rest)),
+            );
+        }
+        ["history", rest @ ..] => {
+            let field = match rest {
+                ["visits_this_year"] => HistoryField::VisitsThisYear,
+                ["visits_under_authorization"] => HistoryField::VisitsUnderAuthorization,
+                ["therapy_allowed_ytd", "pt_slp"] => HistoryField::AllowedPtSlp,
+                ["therapy_allowed_ytd", _] => HistoryField::AllowedOt,
+                _ => HistoryField::Other,
+            };
+            return (Field::History(field), format!("/history/{}", joined(rest)));
+        }
+        _ => Field::Unknown,
+    };
+    (field, format!("/{}", joined(segments)))
+}
+
+/// The fact of a line that `rest` (the path after `line.`) names.
+fn line_field(rest: &[&str]) -> LineField {
+    match rest {
+        ["code"] => LineField::Code,
+        ["modifiers"] => LineField::Modifiers,
+        ["units"] => LineField::Units,
+        ["minutes"] => LineField::Minutes,
+        ["charge"] => LineField::Charge,
+        ["date_of_service"] => LineField::DateOfService,
+        ["place_of_service"] => LineField::PlaceOfService,
+        ["diagnosis_pointers"] => LineField::DiagnosisPointers,
+        ["diagnoses"] => LineField::Diagnoses,
+        _ => LineField::Other,
+    }
+}
+
 /// When prior authorization is needed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthRequired {
@@ -323,7 +538,9 @@ pub enum UnitsCheck {
 
 #[derive(Clone, Debug)]
 pub enum DocumentationCheck {
-    MustHave(Vec<String>),
+    /// The facts the note must have, by name (`total_timed_minutes`), each with
+    /// the claim field that holds it (`minutes` is the lines' own).
+    MustHave(Vec<(String, FieldRef)>),
     CertifiedWithinDays(u64),
     PlanOfCareCurrent,
     ProgressReportWithinVisits(u64),
@@ -706,7 +923,14 @@ impl Compiler<'_> {
                 SettingKind::AudioOnly(allowed) => audio_only_allowed = Some(*allowed),
                 SettingKind::Window(window) => windows.push(DateRange::of(window)),
                 SettingKind::MustHave(list) => {
-                    documentation = Some(DocumentationCheck::MustHave(words(list)))
+                    let facts = words(list)
+                        .into_iter()
+                        .map(|fact| {
+                            let field = FieldRef::resolve_segments(&["documentation", &fact]);
+                            (fact, field)
+                        })
+                        .collect();
+                    documentation = Some(DocumentationCheck::MustHave(facts))
                 }
                 SettingKind::PlanOfCareCertifiedWithin(days) => {
                     documentation = Some(DocumentationCheck::CertifiedWithinDays(quantity(
@@ -783,7 +1007,6 @@ impl Compiler<'_> {
     /// Compiles a checked condition.
     fn condition(&self, expr: &Expr, within: DateRange) -> Cond {
         let boxed = |e: &Expr| Box::new(self.condition(e, within));
-        let split = |path: &str| path.split('.').map(str::to_owned).collect::<Vec<_>>();
         match &expr.kind {
             ExprKind::Literal(literal) => Cond::Literal(literal.clone()),
             ExprKind::Group(inner) => self.condition(inner, within),
@@ -795,8 +1018,8 @@ impl Compiler<'_> {
             ExprKind::Path(path) if !path.contains('.') && schema::CLAIM.field(path).is_none() => {
                 Cond::Word(path.clone())
             }
-            ExprKind::Path(path) => Cond::Field(split(path)),
-            ExprKind::Present(path) => Cond::Present(split(&path.value)),
+            ExprKind::Path(path) => Cond::Field(FieldRef::resolve(path)),
+            ExprKind::Present(path) => Cond::Present(FieldRef::resolve(&path.value)),
             ExprKind::Aggregate {
                 function,
                 path,
@@ -805,13 +1028,21 @@ impl Compiler<'_> {
                 let filter = filter.as_deref().map(boxed);
                 match function {
                     Aggregate::Count => Cond::Count {
-                        list: split(&path.value),
+                        list: FieldRef::resolve(&path.value),
                         filter,
                     },
-                    Aggregate::Sum => Cond::Sum {
-                        path: split(&path.value),
-                        filter,
-                    },
+                    // The last segment is the line field summed; the rest names the lines.
+                    Aggregate::Sum => {
+                        let (list, field) = match path.value.rsplit_once('.') {
+                            Some((list, field)) => (list, field),
+                            None => ("", path.value.as_str()),
+                        };
+                        Cond::Sum {
+                            list: FieldRef::resolve(list),
+                            field: line_field(&[field]),
+                            filter,
+                        }
+                    }
                 }
             }
             ExprKind::Not(inner) => Cond::Not(boxed(inner)),

@@ -5,7 +5,9 @@ use super::value::{self, Scope, Value};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
 use crate::codes::Modifier;
-use crate::compile::{AuthRequired, CompiledRule, DocumentationCheck, RuleCheck, UnitsCheck};
+use crate::compile::{
+    AuthRequired, CompiledRule, DocumentationCheck, FieldRef, RuleCheck, UnitsCheck,
+};
 use crate::report::FindingSeverity;
 use crate::syntax::{Scope as RuleScope, UnitMethod};
 use crate::tables::ModifierIndicator;
@@ -58,18 +60,14 @@ impl Run<'_> {
                     let Some(claim_line) = self.claim.lines.get(line) else {
                         continue;
                     };
-                    let diagnoses: Vec<Value> = value::line_diagnoses(self.claim, claim_line)
-                        .into_iter()
-                        .map(Value::Diagnosis)
-                        .collect();
-                    let supported = supported_by
-                        .as_ref()
-                        .is_none_or(|set| diagnoses.iter().any(|d| value::in_set(d, set, date)));
-                    let excluded = excluded_by
-                        .as_ref()
-                        .is_some_and(|set| diagnoses.iter().any(|d| value::in_set(d, set, date)));
+                    let diagnoses = value::line_diagnoses(self.claim, claim_line);
+                    let any_in = |set: &crate::compile::VersionedSet| {
+                        diagnoses.items().any(|d| value::in_set(&d, set, date))
+                    };
+                    let supported = supported_by.as_ref().is_none_or(any_in);
+                    let excluded = excluded_by.as_ref().is_some_and(any_in);
                     if !supported || excluded {
-                        let shown = Value::List(diagnoses).display();
+                        let shown = Value::List(diagnoses);
                         let span = claim_line
                             .diagnosis_pointers
                             .as_ref()
@@ -84,34 +82,36 @@ impl Run<'_> {
                 require,
             } => {
                 let rule_address = std::ptr::from_ref(rule) as usize;
-                let targets: Vec<Option<usize>> = match scope {
-                    RuleScope::Line => lines.iter().map(|&line| Some(line)).collect(),
+                // Each line, or the visit (or claim) once: (the lines, whether once).
+                let (each_line, once): (&[usize], bool) = match scope {
+                    RuleScope::Line => (lines, false),
                     // A visit rule once per visit; a claim rule once, on the first
                     // visit that has a line it is about.
-                    RuleScope::Visit => vec![None],
+                    RuleScope::Visit => (&[], true),
                     RuleScope::Claim if !self.claim_rules_done.contains(&rule_address) => {
                         self.claim_rules_done.push(rule_address);
-                        vec![None]
+                        (&[], true)
                     }
-                    RuleScope::Claim => Vec::new(),
+                    RuleScope::Claim => (&[], false),
                 };
-                let all: Vec<usize> = if *scope == RuleScope::Claim {
-                    (0..self.claim.lines.len()).collect()
+                let visits = self.visits;
+                let scope_lines = if *scope == RuleScope::Claim {
+                    visits.all()
                 } else {
-                    Vec::new()
+                    visit
                 };
+                let targets = each_line
+                    .iter()
+                    .map(|&line| Some(line))
+                    .chain(once.then_some(None));
                 for line in targets {
-                    let scope_lines = if *scope == RuleScope::Claim {
-                        all.as_slice()
-                    } else {
-                        visit
-                    };
                     let judged = {
                         let scope_view = Scope {
                             claim: self.claim,
                             policy: self.policy,
                             date,
                             visit: scope_lines,
+                            all_lines: visits.all(),
                             line,
                         };
                         match when.as_ref().map(|when| scope_view.judge(when)) {
@@ -159,7 +159,7 @@ impl Run<'_> {
         date: Date,
         line: usize,
         span: ClaimSpan,
-        extras: &[(&str, String)],
+        extras: &[(&str, Value<'_>)],
         fix_value: Option<String>,
     ) {
         let message = self.message(rule, date, Some(line), extras);
@@ -265,8 +265,8 @@ impl Run<'_> {
             return;
         };
         let extras = [
-            ("cap", cap.to_string()),
-            ("units_billed", total.to_string()),
+            ("cap", Value::Number(cap.into())),
+            ("units_billed", Value::Number(total.into())),
         ];
         self.fire(rule, date, line, span, &extras, None);
     }
@@ -353,13 +353,13 @@ impl Run<'_> {
                 slot.get_or_insert(supported);
             }
             let units_billed = claim_line.units.value;
-            let extras = [
-                ("units_supported", supported.to_string()),
-                ("units_billed", units_billed.to_string()),
-                ("minutes", line_minutes.to_string()),
-                ("total_minutes", total.to_string()),
-            ];
             if units_billed > supported {
+                let extras = [
+                    ("units_supported", Value::Number(supported.into())),
+                    ("units_billed", Value::Number(units_billed.into())),
+                    ("minutes", Value::Number(line_minutes.into())),
+                    ("total_minutes", Value::Number(total.into())),
+                ];
                 self.fire(rule, date, line, span, &extras, Some(supported.to_string()));
             } else if units_billed < supported {
                 let message = format!(
@@ -426,8 +426,8 @@ impl Run<'_> {
                     continue;
                 };
                 let extras = [
-                    ("other_code", column_one_code.to_string()),
-                    ("indicator", edit.indicator.digit().to_string()),
+                    ("other_code", Value::Procedure(column_one_code)),
+                    ("indicator", Value::Number(edit.indicator.digit().into())),
                 ];
                 let fix_allowed = edit.indicator == ModifierIndicator::Allowed;
                 let message = self.message(rule, date, Some(column_two), &extras);
@@ -501,7 +501,7 @@ impl Run<'_> {
             let Some(auth) = &self.claim.prior_authorization else {
                 let extras = [(
                     "reason",
-                    "no prior authorization number is on the claim".to_owned(),
+                    Value::Text("no prior authorization number is on the claim"),
                 )];
                 self.fire(rule, date, line, self.claim.span.clone(), &extras, None);
                 continue;
@@ -563,7 +563,10 @@ impl Run<'_> {
                 }
             }
             match reason {
-                Some(reason) => self.fire(rule, date, line, span, &[("reason", reason)], None),
+                Some(reason) => {
+                    let extras = [("reason", Value::Text(&reason))];
+                    self.fire(rule, date, line, span, &extras, None)
+                }
                 None if !missing.is_empty() => self.undetermined(rule, Some(line), span, missing),
                 None => {}
             }
@@ -692,7 +695,14 @@ impl Run<'_> {
             ));
         }
         if let Some((reason, span, fix_value)) = problem {
-            self.fire(rule, date, line, span, &[("reason", reason)], fix_value);
+            self.fire(
+                rule,
+                date,
+                line,
+                span,
+                &[("reason", Value::Text(&reason))],
+                fix_value,
+            );
         }
     }
 
@@ -718,8 +728,8 @@ impl Run<'_> {
         let lacking: Vec<String> = match check {
             DocumentationCheck::MustHave(facts) => facts
                 .iter()
-                .filter(|fact| !self.documented(fact, lines))
-                .map(|fact| fact.replace('_', " "))
+                .filter(|(fact, field)| !self.documented(fact, field, lines))
+                .map(|(fact, _)| fact.replace('_', " "))
                 .collect(),
             DocumentationCheck::CertifiedWithinDays(days) => {
                 let plan = doc.plan_of_care.as_ref();
@@ -784,14 +794,14 @@ impl Run<'_> {
                 date,
                 line,
                 span,
-                &[("missing", lacking.join(", "))],
+                &[("missing", Value::Text(&lacking.join(", ")))],
                 None,
             );
         }
     }
 
     /// Whether the note documents a fact (`minutes`: every judged line has its minutes).
-    fn documented(&self, fact: &str, lines: &[usize]) -> bool {
+    fn documented(&self, fact: &str, field: &FieldRef, lines: &[usize]) -> bool {
         if fact == "minutes" {
             return lines.iter().all(|&l| {
                 self.claim
@@ -805,10 +815,10 @@ impl Run<'_> {
             policy: self.policy,
             date: Date::MIN,
             visit: lines,
+            all_lines: self.visits.all(),
             line: None,
         };
-        let segments = vec!["documentation".to_owned(), fact.to_owned()];
-        match scope.field(&segments) {
+        match scope.field(field) {
             Value::Missing(_) => false,
             Value::Text(text) => !text.trim().is_empty(),
             Value::List(items) => !items.is_empty(),
@@ -859,7 +869,7 @@ impl Run<'_> {
             .map(|(_, m)| *m);
         if let Some(expected) = expected_discipline {
             if !modifiers.contains(&expected) {
-                let extras = [("expected_modifier", expected.to_string())];
+                let extras = [("expected_modifier", Value::Modifier(expected))];
                 self.fire(
                     rule,
                     date,
@@ -874,7 +884,7 @@ impl Run<'_> {
         if provider.role.value == Role::Assistant {
             if let Some((_, expected)) = assistant_modifiers.iter().find(|(d, _)| d == discipline) {
                 if !modifiers.contains(expected) {
-                    let extras = [("expected_modifier", expected.to_string())];
+                    let extras = [("expected_modifier", Value::Modifier(*expected))];
                     self.fire(
                         rule,
                         date,

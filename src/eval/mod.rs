@@ -215,6 +215,8 @@ pub fn evaluate_with(
 
 /// The claim's visits: lines that share a date of service, in date order.
 pub(crate) struct Visits {
+    /// Every line's index, in claim order.
+    all: Vec<usize>,
     /// Line indexes, visit after visit, in claim order within a visit.
     lines: Vec<usize>,
     /// Each visit's date and where its lines stand in `lines`.
@@ -224,7 +226,8 @@ pub(crate) struct Visits {
 impl Visits {
     /// `dates`: each line's date of service, in claim order.
     fn of(dates: &[Date]) -> Self {
-        let mut lines: Vec<usize> = (0..dates.len()).collect();
+        let all: Vec<usize> = (0..dates.len()).collect();
+        let mut lines = all.clone();
         // Stable: claim order within a date.
         lines.sort_by_key(|&index| dates.get(index).copied());
         let mut spans: Vec<(Date, std::ops::Range<usize>)> = Vec::new();
@@ -238,7 +241,12 @@ impl Visits {
                 _ => spans.push((*date, position..position + 1)),
             }
         }
-        Self { lines, spans }
+        Self { all, lines, spans }
+    }
+
+    /// Every line's index, in claim order.
+    pub(crate) fn all(&self) -> &[usize] {
+        &self.all
     }
 
     /// Each visit's date and lines, in date order.
@@ -392,7 +400,7 @@ impl<'a> Run<'a> {
         rule: &CompiledRule,
         date: Date,
         line: Option<usize>,
-        extras: &[(&str, String)],
+        extras: &[(&str, value::Value<'_>)],
     ) -> String {
         let visit = self.visits.on(date);
         let scope = value::Scope {
@@ -400,6 +408,7 @@ impl<'a> Run<'a> {
             policy: self.policy,
             date,
             visit,
+            all_lines: self.visits.all(),
             line,
         };
         let mut out = String::with_capacity(rule.message.literal_len() + 32);
@@ -408,7 +417,7 @@ impl<'a> Run<'a> {
                 Segment::Text(text) => out.push_str(text),
                 Segment::Placeholder { name, lookup } => {
                     match extras.iter().find(|(key, _)| key == name) {
-                        Some((_, value)) => out.push_str(value),
+                        Some((_, value)) => value.write_display(&mut out),
                         None => scope.judge(lookup).write_display(&mut out),
                     }
                 }
