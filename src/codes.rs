@@ -83,7 +83,8 @@ impl ProcedureCode {
             .fold(0, |acc, byte| acc * 10 + u32::from(byte - b'0'))
     }
 
-    fn chars(self) -> [u8; 5] {
+    /// The code's five characters (`97535`), as ASCII.
+    pub fn chars(self) -> [u8; 5] {
         let mut out = [b'0'; 5];
         let mut rest = self.0;
         for slot in out.iter_mut().rev() {
@@ -276,6 +277,11 @@ fn is_code_char(byte: u8) -> bool {
 }
 
 impl Modifier {
+    /// The two characters (`GP`).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+
     /// Whether this is the modifier written `text` (`GP`), without allocating.
     pub fn is(self, text: &str) -> bool {
         self.0.as_slice() == text.as_bytes()
@@ -284,7 +290,7 @@ impl Modifier {
 
 impl fmt::Display for Modifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(std::str::from_utf8(&self.0).unwrap_or("??"))
+        f.write_str(self.as_str())
     }
 }
 
@@ -308,6 +314,18 @@ impl PlaceOfService {
                 reason: "a place of service is two digits (`11`, `02`)",
             }),
         }
+    }
+}
+
+impl PlaceOfService {
+    /// The two digits (`02`), as ASCII.
+    pub fn digits(self) -> [u8; 2] {
+        [b'0' + self.0 / 10 % 10, b'0' + self.0 % 10]
+    }
+
+    /// Whether this is the place written `text` (`02`), without allocating.
+    pub fn is(self, text: &str) -> bool {
+        Self::parse(text).is_ok_and(|place| place == self)
     }
 }
 

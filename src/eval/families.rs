@@ -214,27 +214,27 @@ impl Run<'_> {
         match check {
             UnitsCheck::Method(method) => self.unit_method(rule, date, lines, *method),
             UnitsCheck::DailyCapTable(table) => {
-                for (code, code_lines) in by_code(self, lines) {
+                for (code, code_lines) in by_code(self.claim, lines) {
                     let Some(limit) = table.limit_on(code, date) else {
                         continue;
                     };
                     let cap = limit.max_units;
                     // MAI 1 is a line edit; 2 and 3 cap the date of service.
                     if limit.adjudication == 1 {
-                        for &line in &code_lines {
+                        for line in code_lines {
                             self.cap_line(rule, date, line, self.billed(line), cap);
                         }
-                    } else if let Some(&last) = code_lines.last() {
-                        let total = saturating_sum(code_lines.iter().map(|&l| self.billed(l)));
+                    } else if let Some(last) = code_lines.clone().last() {
+                        let total = saturating_sum(code_lines.map(|l| self.billed(l)));
                         self.cap_line(rule, date, last, total, cap);
                     }
                 }
             }
             UnitsCheck::DailyCap(cap) => {
                 let cap = u32::try_from(*cap).unwrap_or(u32::MAX);
-                for (_, code_lines) in by_code(self, lines) {
-                    if let Some(&last) = code_lines.last() {
-                        let total = saturating_sum(code_lines.iter().map(|&l| self.billed(l)));
+                for (_, code_lines) in by_code(self.claim, lines) {
+                    if let Some(last) = code_lines.clone().last() {
+                        let total = saturating_sum(code_lines.map(|l| self.billed(l)));
                         self.cap_line(rule, date, last, total, cap);
                     }
                 }
@@ -309,44 +309,35 @@ impl Run<'_> {
             .map(|total| total.value)
             .filter(|total| single_date && *total >= sum);
         let total = documented_total.unwrap_or(sum);
-        let supported: Vec<Option<u32>> = match method {
-            // Pooled: one missing line's minutes leaves the whole visit undecided.
-            UnitMethod::TotalTime if !missing.is_empty() => vec![None; lines.len()],
-            UnitMethod::TotalTime => cms_allocation(&minutes, total, Some(&billed))
-                .into_iter()
-                .map(Some)
-                .collect(),
-            UnitMethod::Midpoint | UnitMethod::Blocks => lines
-                .iter()
-                .zip(&minutes)
-                .map(|(&l, &m)| {
-                    let has_minutes = self
-                        .claim
-                        .lines
-                        .get(l)
-                        .is_some_and(|line| line.minutes.is_some());
-                    has_minutes.then(|| {
-                        if method == UnitMethod::Midpoint {
-                            midpoint_units(m)
-                        } else {
-                            block_units(m)
-                        }
-                    })
-                })
-                .collect(),
-        };
-        for ((&line, supported), &line_minutes) in lines.iter().zip(&supported).zip(&minutes) {
+        // Pooled: one missing line's minutes leaves the whole visit undecided.
+        let allocation = (method == UnitMethod::TotalTime && missing.is_empty())
+            .then(|| cms_allocation(&minutes, total, Some(&billed)));
+        for (position, (&line, &line_minutes)) in lines.iter().zip(&minutes).enumerate() {
             let Some(claim_line) = self.claim.lines.get(line) else {
                 continue;
             };
-            let span = claim_line.units.span.clone();
-            let Some(supported) = *supported else {
+            let supported = match method {
+                UnitMethod::TotalTime => allocation
+                    .as_ref()
+                    .and_then(|units| units.get(position).copied()),
+                UnitMethod::Midpoint => claim_line
+                    .minutes
+                    .is_some()
+                    .then(|| midpoint_units(line_minutes)),
+                UnitMethod::Blocks => claim_line
+                    .minutes
+                    .is_some()
+                    .then(|| block_units(line_minutes)),
+            };
+            // The span is copied only for a finding.
+            let span = || claim_line.units.span.clone();
+            let Some(supported) = supported else {
                 let needs = if method == UnitMethod::TotalTime {
                     missing.clone()
                 } else {
                     vec![format!("/lines/{line}/minutes")]
                 };
-                self.undetermined(rule, Some(line), span, needs);
+                self.undetermined(rule, Some(line), span(), needs);
                 continue;
             };
             if let Some(slot) = self.supported.get_mut(line) {
@@ -360,7 +351,14 @@ impl Run<'_> {
                     ("minutes", Value::Number(line_minutes.into())),
                     ("total_minutes", Value::Number(total.into())),
                 ];
-                self.fire(rule, date, line, span, &extras, Some(supported.to_string()));
+                self.fire(
+                    rule,
+                    date,
+                    line,
+                    span(),
+                    &extras,
+                    Some(supported.to_string()),
+                );
             } else if units_billed < supported {
                 let message = format!(
                     "{} is billed with {units_billed} units; the documented minutes support {supported}, so {} unit{} {} left unbilled",
@@ -374,7 +372,7 @@ impl Run<'_> {
                     Outcome {
                         severity: FindingSeverity::Info,
                         line: Some(line),
-                        span: Some(span),
+                        span: Some(span()),
                         message,
                         missing: Vec::new(),
                         fix: None,
@@ -589,8 +587,7 @@ impl Run<'_> {
         };
         let modifiers = &claim_line.modifiers.value;
         let place = self.claim.line_place(claim_line);
-        let place_text = place.map(|p| p.to_string()).unwrap_or_default();
-        let is_telehealth = TELEHEALTH_PLACES.contains(&place_text.as_str())
+        let is_telehealth = place.is_some_and(|p| TELEHEALTH_PLACES.iter().any(|t| p.is(t)))
             || TELEHEALTH_MODIFIERS
                 .iter()
                 .any(|m| has_modifier(modifiers, m));
@@ -640,6 +637,7 @@ impl Run<'_> {
                 },
                 |p| p.span.clone(),
             );
+            let place_text = place.map(|p| p.to_string()).unwrap_or_default();
             problem = Some((
                 format!("place of service {place_text} is not one the payer takes for telehealth"),
                 span,
@@ -724,7 +722,6 @@ impl Run<'_> {
             );
             return;
         };
-        let span = doc.span.clone();
         let lacking: Vec<String> = match check {
             DocumentationCheck::MustHave(facts) => facts
                 .iter()
@@ -793,7 +790,7 @@ impl Run<'_> {
                 rule,
                 date,
                 line,
-                span,
+                doc.span.clone(),
                 &[("missing", Value::Text(&lacking.join(", ")))],
                 None,
             );
@@ -911,17 +908,32 @@ fn modifiers_span(line: &crate::claim::Line) -> ClaimSpan {
     }
 }
 
-/// The lines grouped by procedure code, in first-seen order.
-fn by_code(run: &Run<'_>, lines: &[usize]) -> Vec<(crate::codes::ProcedureCode, Vec<usize>)> {
-    let mut groups: Vec<(crate::codes::ProcedureCode, Vec<usize>)> = Vec::new();
-    for &line in lines {
-        let Some(code) = run.claim.lines.get(line).map(|l| l.code.value) else {
-            continue;
-        };
-        match groups.iter_mut().find(|(c, _)| *c == code) {
-            Some((_, group)) => group.push(line),
-            None => groups.push((code, vec![line])),
-        }
-    }
-    groups
+/// The lines grouped by procedure code, in first-seen order, each group's lines
+/// in order. Nothing is collected: a visit has few lines, so each group is found
+/// again by filtering.
+fn by_code<'l>(
+    claim: &'l crate::claim::Claim,
+    lines: &'l [usize],
+) -> impl Iterator<
+    Item = (
+        crate::codes::ProcedureCode,
+        impl Iterator<Item = usize> + Clone + 'l,
+    ),
+> + 'l {
+    let code_of = move |line: usize| claim.lines.get(line).map(|l| l.code.value);
+    lines
+        .iter()
+        .enumerate()
+        .filter_map(move |(position, &line)| {
+            let code = code_of(line)?;
+            let seen_before = lines
+                .iter()
+                .take(position)
+                .any(|&earlier| code_of(earlier) == Some(code));
+            let group = lines
+                .iter()
+                .copied()
+                .filter(move |&other| code_of(other) == Some(code));
+            (!seen_before).then_some((code, group))
+        })
 }

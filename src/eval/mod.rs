@@ -93,40 +93,33 @@ pub fn evaluate_with(
     };
     let mut explanation: Vec<Explanation> = Vec::new();
     let mut explained_claim_rules = std::collections::BTreeSet::new();
-    // (rule, line) for every rule version in force on a visit's date and every line
-    // of the visit it is about; reused from visit to visit.
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
-    let mut rule_lines: Vec<usize> = Vec::new();
+    let mut by_rule = RuleLines::default();
     for (date, lines) in visits.iter() {
-        pairs.clear();
-        for &index in lines {
-            let Some(line) = claim.lines.get(index) else {
-                continue;
-            };
-            pairs.extend(
-                policy
-                    .rule_indexes_for(line.code.value, date)
-                    .map(|rule| (rule, index)),
-            );
-        }
-        // In rule order, each rule's lines in claim order.
-        pairs.sort_unstable();
-        let mut rest = pairs.as_slice();
-        while let Some(&(rule_index, _)) = rest.first() {
-            let count = rest
-                .iter()
-                .take_while(|(rule, _)| *rule == rule_index)
-                .count();
-            let (group, tail) = rest.split_at(count);
-            rest = tail;
-            rule_lines.clear();
-            rule_lines.extend(group.iter().map(|&(_, line)| line));
+        // At most this many (rule, line) pairs: room for them all at once.
+        let most: usize = lines
+            .iter()
+            .filter_map(|&index| claim.lines.get(index))
+            .filter_map(|line| policy.rule_indexes_for(line.code.value, date).size_hint().1)
+            .sum();
+        by_rule.group(
+            policy.rules.len(),
+            most,
+            lines.iter().filter_map(|&index| {
+                let line = claim.lines.get(index)?;
+                Some(
+                    policy
+                        .rule_indexes_for(line.code.value, date)
+                        .map(move |rule| (rule, index)),
+                )
+            }),
+        );
+        for (rule_index, rule_lines) in by_rule.groups() {
             let Some(rule) = policy.rules.get(rule_index) else {
                 continue;
             };
             let before = run.findings.len();
-            let narrowed = run.lines_in_scope(rule, &rule_lines, date);
-            let in_scope: &[usize] = narrowed.as_deref().unwrap_or(&rule_lines);
+            let narrowed = run.lines_in_scope(rule, rule_lines, date);
+            let in_scope: &[usize] = narrowed.as_deref().unwrap_or(rule_lines);
             if !in_scope.is_empty() {
                 run.rule(rule, date, lines, in_scope);
             }
@@ -184,10 +177,14 @@ pub fn evaluate_with(
         .enumerate()
         .map(|(index, line)| {
             let date = dates.get(index).copied().unwrap_or(Date::MIN);
+            let mut code = String::with_capacity(5);
+            value::Value::Procedure(line.code.value).write_display(&mut code);
+            let mut date_of_service = String::with_capacity(10);
+            value::write_date(date, &mut date_of_service);
             LineReport {
                 index,
-                code: line.code.value.to_string(),
-                date_of_service: date.to_string(),
+                code,
+                date_of_service,
                 policy_version: policy.version_on(date).map_or_else(
                     || format!("{}@base", policy.id),
                     |version| version.to_string(),
@@ -211,6 +208,72 @@ pub fn evaluate_with(
             explanation
         }),
     })
+}
+
+/// A visit's lines grouped by the rule versions they meet: in rule order, each
+/// rule's lines in claim order. A counting sort into buffers reused from visit
+/// to visit.
+#[derive(Default)]
+struct RuleLines {
+    /// Per rule, where its lines start in `lines`; one more entry ends the last.
+    starts: Vec<usize>,
+    /// Per rule, where its next line goes while grouping.
+    next: Vec<usize>,
+    pairs: Vec<(usize, usize)>,
+    lines: Vec<usize>,
+}
+
+impl RuleLines {
+    /// Groups `(rule, line)` pairs (at most `most`), the lines in claim order,
+    /// for `rules` rules.
+    fn group<I, P>(&mut self, rules: usize, most: usize, pairs: I)
+    where
+        I: Iterator<Item = P>,
+        P: Iterator<Item = (usize, usize)>,
+    {
+        self.pairs.clear();
+        self.pairs.reserve(most);
+        for line_pairs in pairs {
+            self.pairs.extend(line_pairs);
+        }
+        self.starts.clear();
+        self.starts.resize(rules + 1, 0);
+        for &(rule, _) in &self.pairs {
+            if let Some(count) = self.starts.get_mut(rule + 1) {
+                *count += 1;
+            }
+        }
+        let mut total = 0;
+        for start in &mut self.starts {
+            total += *start;
+            *start = total;
+        }
+        // `starts[r]` now ends rule `r - 1`, which is where rule `r` starts.
+        self.next.clear();
+        self.next.extend_from_slice(&self.starts);
+        self.lines.clear();
+        self.lines.resize(self.pairs.len(), 0);
+        for &(rule, line) in &self.pairs {
+            let Some(next) = self.next.get_mut(rule) else {
+                continue;
+            };
+            if let Some(slot) = self.lines.get_mut(*next) {
+                *slot = line;
+            }
+            *next += 1;
+        }
+    }
+
+    /// Each rule that met a line, with its lines.
+    fn groups(&self) -> impl Iterator<Item = (usize, &[usize])> + '_ {
+        self.starts
+            .windows(2)
+            .enumerate()
+            .filter_map(|(rule, bounds)| match bounds {
+                [start, end] if start < end => Some((rule, self.lines.get(*start..*end)?)),
+                _ => None,
+            })
+    }
 }
 
 /// The claim's visits: lines that share a date of service, in date order.

@@ -135,23 +135,38 @@ impl Value<'_> {
                 out.push_str(if *flag { "yes" } else { "no" });
                 Ok(())
             }
-            Value::Number(number) => write!(out, "{number}"),
+            Value::Number(number) => {
+                write_integer(*number, out);
+                Ok(())
+            }
             Value::Money(cents) => {
                 write_dollars(*cents, out);
                 Ok(())
             }
-            Value::Date(date) => write!(out, "{date}"),
+            Value::Date(date) => {
+                write_date(*date, out);
+                Ok(())
+            }
             Value::Text(text) => {
                 out.push_str(text);
                 Ok(())
             }
-            Value::Procedure(code) => write!(out, "{code}"),
+            Value::Procedure(code) => {
+                write_ascii(&code.chars(), out);
+                Ok(())
+            }
             Value::Diagnosis(code) => {
                 write_diagnosis(code.as_str(), out);
                 Ok(())
             }
-            Value::Modifier(modifier) => write!(out, "{modifier}"),
-            Value::Place(place) => write!(out, "{place}"),
+            Value::Modifier(modifier) => {
+                out.push_str(modifier.as_str());
+                Ok(())
+            }
+            Value::Place(place) => {
+                write_ascii(&place.digits(), out);
+                Ok(())
+            }
             Value::List(list) => {
                 let mut empty = true;
                 for item in list.items() {
@@ -173,6 +188,54 @@ impl Value<'_> {
             }
         };
     }
+}
+
+// Messages are written without `core::fmt` for the common values: its
+// machinery costs more than the writing.
+
+/// Code characters (ASCII by construction).
+fn write_ascii(bytes: &[u8], out: &mut String) {
+    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+}
+
+/// An integer in decimal, as `{}` writes it.
+pub fn write_integer(number: i64, out: &mut String) {
+    if number < 0 {
+        out.push('-');
+    }
+    write_unsigned(number.unsigned_abs(), out);
+}
+
+fn write_unsigned(mut number: u64, out: &mut String) {
+    // u64::MAX has 20 digits; filled from the right.
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (number % 10) as u8;
+        number /= 10;
+        start -= 1;
+        if number == 0 {
+            break;
+        }
+    }
+    write_ascii(digits.get(start..).unwrap_or_default(), out);
+}
+
+/// A date as `YYYY-MM-DD`, as jiff's `Display` writes years 0 to 9999.
+pub fn write_date(date: Date, out: &mut String) {
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{date}");
+        return;
+    }
+    let two = |n: i8| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+    let [y1, y2] = two((year / 100) as i8);
+    let [y3, y4] = two((year % 100) as i8);
+    let [m1, m2] = two(date.month());
+    let [d1, d2] = two(date.day());
+    write_ascii(&[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2], out);
 }
 
 /// `I69351` → `I69.351`.
@@ -207,15 +270,13 @@ pub fn dollars(cents: i64) -> String {
 
 /// [`dollars`], written onto the end of `out`.
 fn write_dollars(cents: i64, out: &mut String) {
-    use std::fmt::Write;
     if cents < 0 {
         out.push('-');
     }
     let cents = cents.unsigned_abs();
     out.push('$');
     let start = out.len();
-    // Writing to a String cannot fail.
-    let _ = write!(out, "{}", cents / 100);
+    write_unsigned(cents / 100, out);
     let digits = out.len() - start;
     // A comma before each group of three digits, right to left, so the places
     // still to fill are not moved.
@@ -224,7 +285,9 @@ fn write_dollars(cents: i64, out: &mut String) {
         out.insert(start + digits - grouped, ',');
         grouped += 3;
     }
-    let _ = write!(out, ".{:02}", cents % 100);
+    let rest = cents % 100;
+    out.push('.');
+    write_ascii(&[b'0' + (rest / 10) as u8, b'0' + (rest % 10) as u8], out);
 }
 
 fn number<'a>(value: u32) -> Value<'a> {
@@ -527,7 +590,9 @@ impl<'a> Scope<'a> {
             },
             Cond::Includes { list, set } => match self.judge(list) {
                 Value::List(items) => {
-                    Value::Flag(items.items().any(|item| in_set(&item, set, self.date)))
+                    // The set in force is found once, not per item.
+                    let members = set.on(self.date);
+                    Value::Flag(items.items().any(|item| is_member(&item, members)))
                 }
                 Value::Missing(paths) => Value::Missing(paths),
                 _ => Value::Flag(false),
@@ -692,7 +757,12 @@ fn shift<'a>(date: Date, days: i64) -> Value<'a> {
 
 /// Whether a code value is in a code set on `date`.
 pub fn in_set(value: &Value, set: &VersionedSet, date: Date) -> bool {
-    match (value, set.on(date)) {
+    is_member(value, set.on(date))
+}
+
+/// Whether a code value is in a code set (none: no set in force).
+fn is_member(value: &Value, set: Option<&SetValue>) -> bool {
+    match (value, set) {
         (Value::Procedure(code), Some(SetValue::Procedure(codes))) => codes.contains(code),
         (Value::Modifier(modifier), Some(SetValue::Modifier(modifiers))) => {
             modifiers.contains(modifier)
@@ -717,5 +787,22 @@ mod tests {
         assert_eq!(dollars(-123_456_789), "-$1,234,567.89");
         assert_eq!(dollars(99_999), "$999.99");
         assert_eq!(Value::Money(241_000).display(), "$2,410.00");
+    }
+
+    #[test]
+    fn numbers_and_dates_read_as_core_fmt_writes_them() {
+        for number in [0, 7, -7, 10, 99, 1_000, i64::MAX, i64::MIN] {
+            assert_eq!(Value::Number(number).display(), number.to_string());
+        }
+        for date in [
+            Date::MIN,
+            Date::MAX,
+            Date::constant(2026, 3, 2),
+            Date::constant(999, 12, 31),
+            Date::constant(0, 1, 1),
+            Date::constant(-1, 1, 1),
+        ] {
+            assert_eq!(Value::Date(date).display(), date.to_string());
+        }
     }
 }
