@@ -258,8 +258,22 @@ fn diagnosis_parts(text: &str) -> Result<(&str, &str), CodeError> {
 }
 
 /// A procedure modifier: two digits or capital letters (`GP`, `59`, `XU`).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Modifier([u8; 2]);
+
+// Ordered as the text (`59` < `GO` < `GP`), compared as one number: sets of
+// modifiers are searched on every line.
+impl Ord for Modifier {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        u16::from_be_bytes(self.0).cmp(&u16::from_be_bytes(other.0))
+    }
+}
+
+impl PartialOrd for Modifier {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Modifier {
     pub fn parse(text: &str) -> Result<Self, CodeError> {

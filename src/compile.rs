@@ -167,9 +167,9 @@ pub enum Segment {
 
 impl MessageTemplate {
     /// Splits `text`: `{name}` is a placeholder, `{{` and `}}` are literal braces.
-    /// A bare name that is one of `constants` reads the constant; anything else
-    /// is a claim field path.
-    pub fn parse(text: &str, is_constant: impl Fn(&str) -> bool) -> Self {
+    /// A bare name that `constant` knows reads that constant; anything else is
+    /// a claim field path.
+    pub fn parse(text: &str, constant: impl Fn(&str) -> Option<VersionedConst>) -> Self {
         let mut segments = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
@@ -187,10 +187,13 @@ impl MessageTemplate {
                 if !literal.is_empty() {
                     segments.push(Segment::Text(std::mem::take(&mut literal)));
                 }
-                let lookup = if !name.contains('.') && is_constant(name) {
-                    Cond::Constant(name.to_owned())
-                } else {
-                    Cond::Field(FieldRef::resolve(name))
+                let versions = (!name.contains('.')).then(|| constant(name)).flatten();
+                let lookup = match versions {
+                    Some(versions) => Cond::Constant {
+                        name: name.to_owned(),
+                        versions,
+                    },
+                    None => Cond::Field(FieldRef::resolve(name)),
                 };
                 segments.push(Segment::Placeholder {
                     name: name.to_owned(),
@@ -266,8 +269,12 @@ pub enum Cond {
     Literal(Literal),
     /// A claim fact (`line.minutes`).
     Field(FieldRef),
-    /// A constant of the policy, by name (its value depends on the date).
-    Constant(String),
+    /// A constant of the policy (its value depends on the date), with its
+    /// versions copied in so evaluating it looks nothing up by name.
+    Constant {
+        name: String,
+        versions: VersionedConst,
+    },
     /// An enumerated value written as a bare word (`PT`).
     Word(String),
     Present(FieldRef),
@@ -764,23 +771,12 @@ impl Compiler<'_> {
         for entries in by_code.values_mut() {
             entries.sort_by_key(|(index, dates)| (*index, dates.from));
         }
-        let mut constants = BTreeMap::new();
-        for (name, defs) in &self.namespace.consts {
-            let mut versions = Vec::new();
-            for def in defs {
-                if let Some(Item {
-                    kind: ItemKind::Const(constant),
-                    ..
-                }) = self.checked.item(*def)
-                {
-                    versions.push((
-                        DateRange::of(&constant.effective),
-                        constant.value.value.clone(),
-                    ));
-                }
-            }
-            constants.insert(name.clone(), VersionedConst { versions });
-        }
+        let constants: BTreeMap<String, VersionedConst> = self
+            .namespace
+            .consts
+            .keys()
+            .filter_map(|name| Some((name.clone(), self.constant(name)?)))
+            .collect();
         let id = header.id.value.clone();
         let versions = policy_versions(&id, &rules, &constants);
         CompiledPolicy {
@@ -796,6 +792,25 @@ impl Compiler<'_> {
             every_line,
             versions,
         }
+    }
+
+    /// Every version of constant `name`, if the policy has it.
+    fn constant(&self, name: &str) -> Option<VersionedConst> {
+        let defs = self.namespace.consts.get(name)?;
+        let mut versions = Vec::new();
+        for def in defs {
+            if let Some(Item {
+                kind: ItemKind::Const(constant),
+                ..
+            }) = self.checked.item(*def)
+            {
+                versions.push((
+                    DateRange::of(&constant.effective),
+                    constant.value.value.clone(),
+                ));
+            }
+        }
+        Some(VersionedConst { versions })
     }
 
     fn rule(&self, def: DefRef) -> Option<CompiledRule> {
@@ -868,9 +883,8 @@ impl Compiler<'_> {
                 SettingKind::Category(category) => compiled.category = *category,
                 SettingKind::Severity(severity) => compiled.severity = *severity,
                 SettingKind::Message(template) => {
-                    compiled.message = MessageTemplate::parse(&template.text, |name| {
-                        self.namespace.consts.contains_key(name)
-                    })
+                    compiled.message =
+                        MessageTemplate::parse(&template.text, |name| self.constant(name))
                 }
                 SettingKind::Help(help) => compiled.help = Some(help.as_str().into()),
                 SettingKind::Carc(code) => compiled.carc = Some(code.value.as_str().into()),
@@ -1013,7 +1027,10 @@ impl Compiler<'_> {
             ExprKind::Path(path)
                 if !path.contains('.') && self.namespace.consts.contains_key(path) =>
             {
-                Cond::Constant(path.clone())
+                Cond::Constant {
+                    name: path.clone(),
+                    versions: self.constant(path).unwrap_or_default(),
+                }
             }
             ExprKind::Path(path) if !path.contains('.') && schema::CLAIM.field(path).is_none() => {
                 Cond::Word(path.clone())

@@ -238,7 +238,7 @@ impl Run<'_> {
                     // A name without a dot is read as a constant.
                     let value = match field {
                         Some(field) if name.contains('.') => scope.field(field).display(),
-                        _ => scope.judge(&Cond::Constant(name.to_owned())).display(),
+                        _ => scope.constant(name).display(),
                     };
                     facts.push(fact(name, value));
                 }
@@ -265,7 +265,7 @@ fn fact(name: &str, value: String) -> Fact {
 fn named_values<'c>(cond: &'c Cond, seen: &mut Vec<(&'c str, Option<&'c FieldRef>)>) {
     match cond {
         Cond::Field(field) | Cond::Present(field) => add(seen, &field.name, Some(field)),
-        Cond::Constant(name) => add(seen, name, None),
+        Cond::Constant { name, .. } => add(seen, name, None),
         Cond::Literal(_) | Cond::Word(_) | Cond::Count { .. } | Cond::Sum { .. } => {}
         Cond::Not(inner) => named_values(inner, seen),
         Cond::And(a, b) | Cond::Or(a, b) | Cond::Compare(_, a, b) | Cond::Arith(_, a, b) => {

@@ -518,8 +518,8 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// A constant's value on the scope's date.
-    fn constant<'c>(&self, name: &str) -> Value<'c>
+    /// The value on the scope's date of the policy's constant `name`.
+    pub fn constant<'c>(&self, name: &str) -> Value<'c>
     where
         'a: 'c,
     {
@@ -543,7 +543,11 @@ impl<'a> Scope<'a> {
         match cond {
             Cond::Literal(literal) => literal_value(literal),
             Cond::Field(field) => self.field(field),
-            Cond::Constant(name) => self.constant(name),
+            Cond::Constant { versions, .. } => match versions.on(self.date) {
+                Some(literal) => literal_value(literal),
+                // No version in force on this date: the policy says nothing for it.
+                None => Value::Missing(Vec::new()),
+            },
             Cond::Word(word) => Value::Text(word),
             Cond::Present(field) => match self.field(field) {
                 Value::Missing(_) => Value::Flag(false),
