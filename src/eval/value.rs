@@ -577,9 +577,9 @@ impl<'a> Scope<'a> {
                     (a, b) => missing_of(&[a, b]),
                 },
             },
-            Cond::Compare(op, a, b) => compare(*op, self.judge(a), self.judge(b)),
-            Cond::Arith(op, a, b) => arith(*op, self.judge(a), self.judge(b)),
-            Cond::InSet { negate, value, set } => match self.judge(value) {
+            Cond::Compare(op, a, b) => compare(*op, self.operand(a), self.operand(b)),
+            Cond::Arith(op, a, b) => arith(*op, self.operand(a), self.operand(b)),
+            Cond::InSet { negate, value, set } => match self.operand(value) {
                 Value::Missing(paths) => Value::Missing(paths),
                 value => Value::Flag(in_set(&value, set, self.date) != *negate),
             },
@@ -587,12 +587,12 @@ impl<'a> Scope<'a> {
                 negate,
                 value,
                 words,
-            } => match self.judge(value) {
+            } => match self.operand(value) {
                 Value::Text(word) => Value::Flag(words.iter().any(|w| w == word) != *negate),
                 Value::Missing(paths) => Value::Missing(paths),
                 _ => Value::Flag(*negate),
             },
-            Cond::Includes { list, set } => match self.judge(list) {
+            Cond::Includes { list, set } => match self.operand(list) {
                 Value::List(items) => {
                     // The set in force is found once, not per item.
                     let members = set.on(self.date);
@@ -607,6 +607,20 @@ impl<'a> Scope<'a> {
                 field,
                 filter,
             } => self.aggregate(list, filter.as_deref(), Some(*field)),
+        }
+    }
+
+    /// [`Scope::judge`] of an operand: a field or literal (most operands) is
+    /// read in place, without another round through `judge`.
+    #[inline]
+    fn operand<'c>(&self, cond: &'c Cond) -> Value<'c>
+    where
+        'a: 'c,
+    {
+        match cond {
+            Cond::Field(field) => self.field(field),
+            Cond::Literal(literal) => literal_value(literal),
+            _ => self.judge(cond),
         }
     }
 
