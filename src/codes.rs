@@ -83,7 +83,8 @@ impl ProcedureCode {
             .fold(0, |acc, byte| acc * 10 + u32::from(byte - b'0'))
     }
 
-    fn chars(self) -> [u8; 5] {
+    /// The code's five characters (`97535`), as ASCII.
+    pub fn chars(self) -> [u8; 5] {
         let mut out = [b'0'; 5];
         let mut rest = self.0;
         for slot in out.iter_mut().rev() {
@@ -165,6 +166,48 @@ impl fmt::Display for DiagnosisPattern {
 /// ICD-10-CM: a letter, a digit, a letter or digit (the category), then up to
 /// four letters or digits after the dot.
 pub fn normalize_diagnosis(text: &str) -> Result<String, CodeError> {
+    DiagnosisCode::parse(text).map(|code| code.as_str().to_owned())
+}
+
+/// An ICD-10-CM code as [`normalize_diagnosis`] writes it (upper-case, no dot),
+/// kept inline: evaluating a claim compares and shows diagnoses without allocating.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DiagnosisCode {
+    /// ASCII: the category (up to 3) and the detail (up to 4 characters).
+    bytes: [u8; 7],
+    len: u8,
+}
+
+impl DiagnosisCode {
+    /// Checks an ICD-10-CM code (`I69.351`, or `I69351` without the dot).
+    pub fn parse(text: &str) -> Result<Self, CodeError> {
+        let (category, detail) = diagnosis_parts(text)?;
+        let mut bytes = [0u8; 7];
+        let written = category.bytes().chain(detail.bytes());
+        let mut len = 0u8;
+        for (slot, byte) in bytes.iter_mut().zip(written) {
+            *slot = byte;
+            len += 1;
+        }
+        Ok(Self { bytes, len })
+    }
+
+    /// Upper-case, without the dot (`I69351`).
+    pub fn as_str(&self) -> &str {
+        let bytes = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
+        // Only ASCII letters and digits are stored.
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for DiagnosisCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DiagnosisCode({})", self.as_str())
+    }
+}
+
+/// The category (`I69`) and the detail after the dot (`351`) of a valid code.
+fn diagnosis_parts(text: &str) -> Result<(&str, &str), CodeError> {
     let (category, detail) = match text.split_once('.') {
         Some((category, detail)) => {
             if detail.is_empty() {
@@ -185,8 +228,7 @@ pub fn normalize_diagnosis(text: &str) -> Result<String, CodeError> {
         },
         None => (text, ""),
     };
-    let category = category.as_bytes();
-    let category_ok = match category {
+    let category_ok = match category.as_bytes() {
         [letter, digit, third] => {
             letter.is_ascii_uppercase()
                 && digit.is_ascii_digit()
@@ -212,15 +254,26 @@ pub fn normalize_diagnosis(text: &str) -> Result<String, CodeError> {
             reason: "an ICD-10-CM code has at most four digits or capital letters after its dot",
         });
     }
-    let mut stem = String::with_capacity(7);
-    stem.push_str(std::str::from_utf8(category).unwrap_or_default());
-    stem.push_str(detail);
-    Ok(stem)
+    Ok((category, detail))
 }
 
 /// A procedure modifier: two digits or capital letters (`GP`, `59`, `XU`).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Modifier([u8; 2]);
+
+// Ordered as the text (`59` < `GO` < `GP`), compared as one number: sets of
+// modifiers are searched on every line.
+impl Ord for Modifier {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        u16::from_be_bytes(self.0).cmp(&u16::from_be_bytes(other.0))
+    }
+}
+
+impl PartialOrd for Modifier {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Modifier {
     pub fn parse(text: &str) -> Result<Self, CodeError> {
@@ -238,6 +291,11 @@ fn is_code_char(byte: u8) -> bool {
 }
 
 impl Modifier {
+    /// The two characters (`GP`).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+
     /// Whether this is the modifier written `text` (`GP`), without allocating.
     pub fn is(self, text: &str) -> bool {
         self.0.as_slice() == text.as_bytes()
@@ -246,7 +304,7 @@ impl Modifier {
 
 impl fmt::Display for Modifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(std::str::from_utf8(&self.0).unwrap_or("??"))
+        f.write_str(self.as_str())
     }
 }
 
@@ -270,6 +328,18 @@ impl PlaceOfService {
                 reason: "a place of service is two digits (`11`, `02`)",
             }),
         }
+    }
+}
+
+impl PlaceOfService {
+    /// The two digits (`02`), as ASCII.
+    pub fn digits(self) -> [u8; 2] {
+        [b'0' + self.0 / 10 % 10, b'0' + self.0 % 10]
+    }
+
+    /// Whether this is the place written `text` (`02`), without allocating.
+    pub fn is(self, text: &str) -> bool {
+        Self::parse(text).is_ok_and(|place| place == self)
     }
 }
 

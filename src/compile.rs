@@ -74,16 +74,6 @@ impl VersionedSet {
     pub fn has_procedure(&self, code: ProcedureCode, date: Date) -> bool {
         matches!(self.on(date), Some(SetValue::Procedure(codes)) if codes.contains(&code))
     }
-
-    fn procedures(&self) -> BTreeSet<ProcedureCode> {
-        let mut all = BTreeSet::new();
-        for (_, set) in &self.versions {
-            if let SetValue::Procedure(codes) = set.as_ref() {
-                all.extend(codes.iter().copied());
-            }
-        }
-        all
-    }
 }
 
 /// A table whose file may change with the date (quarterly CMS files).
@@ -123,18 +113,22 @@ pub struct PolicyLocation {
 /// One version of one rule, ready to evaluate.
 #[derive(Clone, Debug)]
 pub struct CompiledRule {
-    pub id: String,
+    /// Shared with every finding of the rule: the report's fixed texts are
+    /// reference-counted, not copied per finding.
+    pub id: Arc<str>,
     pub family: Family,
     pub category: Category,
     pub severity: Severity,
     pub effective: DateRange,
-    pub message: Template,
-    pub help: Option<String>,
-    pub carc: Option<String>,
-    pub rarc: Option<String>,
-    pub cite: Option<String>,
+    pub message: MessageTemplate,
+    pub help: Option<Arc<str>>,
+    pub carc: Option<Arc<str>>,
+    pub rarc: Option<Arc<str>>,
+    pub cite: Option<Arc<str>>,
     pub fix: Option<Fix>,
     pub location: PolicyLocation,
+    /// `location.file` as the report writes it.
+    pub file_name: Arc<str>,
     /// `None`: the rule is about every line.
     pub codes: Option<VersionedSet>,
     pub places: Option<VersionedSet>,
@@ -152,6 +146,82 @@ impl CompiledRule {
                 .codes
                 .as_ref()
                 .is_none_or(|codes| codes.has_procedure(code, date))
+    }
+}
+
+/// A rule's message, split once at compile time into literal text and
+/// placeholders, so filling it in is one pass with no parsing.
+#[derive(Clone, Debug, Default)]
+pub struct MessageTemplate {
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Segment {
+    /// Text written as is (`{{` and `}}` already turned into braces).
+    Text(String),
+    /// `{name}`: a value the rule family supplies under `name` if it does,
+    /// else what `lookup` finds.
+    Placeholder { name: String, lookup: Cond },
+}
+
+impl MessageTemplate {
+    /// Splits `text`: `{name}` is a placeholder, `{{` and `}}` are literal braces.
+    /// A bare name that `constant` knows reads that constant; anything else is
+    /// a claim field path.
+    pub fn parse(text: &str, constant: impl Fn(&str) -> Option<VersionedConst>) -> Self {
+        let mut segments = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find(['{', '}']) {
+            literal.push_str(rest.get(..at).unwrap_or_default());
+            let tail = rest.get(at..).unwrap_or_default();
+            let used = if tail.starts_with("{{") {
+                literal.push('{');
+                2
+            } else if tail.starts_with("}}") {
+                literal.push('}');
+                2
+            } else if let (true, Some(close)) = (tail.starts_with('{'), tail.find('}')) {
+                let name = tail.get(1..close).unwrap_or_default().trim();
+                if !literal.is_empty() {
+                    segments.push(Segment::Text(std::mem::take(&mut literal)));
+                }
+                let versions = (!name.contains('.')).then(|| constant(name)).flatten();
+                let lookup = match versions {
+                    Some(versions) => Cond::Constant {
+                        name: name.to_owned(),
+                        versions,
+                    },
+                    None => Cond::Field(FieldRef::resolve(name)),
+                };
+                segments.push(Segment::Placeholder {
+                    name: name.to_owned(),
+                    lookup,
+                });
+                close + 1
+            } else {
+                literal.push_str(tail.get(..1).unwrap_or_default());
+                1
+            };
+            rest = tail.get(used..).unwrap_or_default();
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            segments.push(Segment::Text(literal));
+        }
+        Self { segments }
+    }
+
+    /// The length of the literal text, to size the message's buffer.
+    pub fn literal_len(&self) -> usize {
+        self.segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Text(text) => text.len(),
+                Segment::Placeholder { .. } => 8,
+            })
+            .sum()
     }
 }
 
@@ -192,24 +262,30 @@ pub enum RuleCheck {
     },
 }
 
-/// A condition of a general rule, compiled: paths split, names resolved,
-/// code sets evaluated (per span of dates) so membership is a hash lookup.
+/// A condition of a general rule, compiled: paths resolved to the claim fact
+/// they name, code sets evaluated (per span of dates) so membership is a hash lookup.
 #[derive(Clone, Debug)]
 pub enum Cond {
     Literal(Literal),
-    /// A claim field path, split (`["line", "minutes"]`).
-    Field(Vec<String>),
-    /// A constant of the policy, by name (its value depends on the date).
-    Constant(String),
+    /// A claim fact (`line.minutes`).
+    Field(FieldRef),
+    /// A constant of the policy (its value depends on the date), with its
+    /// versions copied in so evaluating it looks nothing up by name.
+    Constant {
+        name: String,
+        versions: VersionedConst,
+    },
     /// An enumerated value written as a bare word (`PT`).
     Word(String),
-    Present(Vec<String>),
+    Present(FieldRef),
     Count {
-        list: Vec<String>,
+        list: FieldRef,
         filter: Option<Box<Cond>>,
     },
+    /// `sum(LIST.FIELD where …)`: `field` of each line of `list`.
     Sum {
-        path: Vec<String>,
+        list: FieldRef,
+        field: LineField,
         filter: Option<Box<Cond>>,
     },
     Not(Box<Cond>),
@@ -236,6 +312,219 @@ pub enum Cond {
     },
 }
 
+/// A claim path as a rule writes it (`history.therapy_allowed_ytd.ot`), resolved
+/// once here: evaluating it matches on [`Field`], never on text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldRef {
+    /// The path as written, for `--explain`.
+    pub name: String,
+    pub field: Field,
+    /// The claim path (JSON pointer) an `undetermined` finding names when the
+    /// fact is missing (`/history/therapy_allowed_ytd/ot`); unused for line facts,
+    /// whose pointer holds the line's index.
+    pub pointer: Box<str>,
+}
+
+/// The claim fact a path names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `line.…`: the line in focus.
+    Line(LineField),
+    /// `visit.date_of_service`.
+    VisitDate,
+    /// `visit.lines` (`None`: the lines themselves) or `visit.lines.FIELD`.
+    VisitLines(Option<LineField>),
+    /// `lines` or `lines.FIELD`: every line of the claim.
+    Lines(Option<LineField>),
+    Id,
+    Payer,
+    Plan,
+    DateOfService,
+    PlaceOfService,
+    Diagnoses,
+    MemberId,
+    /// `member.birth_date` (and any other `member.X`).
+    MemberBirthDate,
+    Npi,
+    Discipline,
+    Role,
+    Taxonomy,
+    /// `provider.credential` (and any other `provider.X`).
+    Credential,
+    AuthNumber,
+    AuthCodes,
+    AuthUnits,
+    AuthFrom,
+    /// `prior_authorization.through` (and any other `prior_authorization.X`).
+    AuthThrough,
+    /// `documentation.…`
+    Documentation(DocumentationField),
+    /// `history.…`
+    History(HistoryField),
+    /// No claim fact: always missing, as [`FieldRef::pointer`].
+    Unknown,
+    /// A path too long to be a fact: missing, naming no claim path.
+    Nothing,
+}
+
+/// A fact of one line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineField {
+    Code,
+    Modifiers,
+    Units,
+    Minutes,
+    Charge,
+    DateOfService,
+    PlaceOfService,
+    DiagnosisPointers,
+    Diagnoses,
+    /// Not a line fact: missing, naming no claim path.
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentationField {
+    Objective,
+    Performance,
+    Progress,
+    FunctionalGoals,
+    CaregiverTrained,
+    TotalTimedMinutes,
+    TotalTreatmentMinutes,
+    VisitsSinceProgressReport,
+    PlanEstablished,
+    PlanCertified,
+    /// `plan_of_care.through` (and any other `plan_of_care.X`).
+    PlanThrough,
+    TelehealthModality,
+    TelehealthConsent,
+    /// `activities` and anything under it: how many there are.
+    Activities,
+    /// Not a documentation fact: always missing.
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryField {
+    VisitsThisYear,
+    VisitsUnderAuthorization,
+    AllowedPtSlp,
+    /// `therapy_allowed_ytd.ot` (and any other `therapy_allowed_ytd.X`).
+    AllowedOt,
+    /// Not a history fact: always missing.
+    Other,
+}
+
+impl FieldRef {
+    /// Resolves a dotted claim path. The fallbacks (`member.X` reads the birth
+    /// date, …) are those the evaluator has always had; the checker lets only
+    /// real fields through.
+    pub fn resolve(path: &str) -> Self {
+        let segments: Vec<&str> = path.split('.').collect();
+        Self::resolve_segments(&segments)
+    }
+
+    /// [`FieldRef::resolve`] of a path already split.
+    pub fn resolve_segments(segments: &[&str]) -> Self {
+        let (field, pointer) = resolve_segments(segments);
+        Self {
+            name: segments.join("."),
+            field,
+            pointer: pointer.into(),
+        }
+    }
+}
+
+/// A claim path's fact and the pointer it is missing as.
+fn resolve_segments(segments: &[&str]) -> (Field, String) {
+    let joined = |parts: &[&str]| parts.join("/");
+    if segments.len() > 6 {
+        return (Field::Nothing, String::new());
+    }
+    let field = match segments {
+        ["line", rest @ ..] => Field::Line(line_field(rest)),
+        ["visit", "date_of_service"] => Field::VisitDate,
+        ["visit", "lines"] => Field::VisitLines(None),
+        ["visit", "lines", rest @ ..] => Field::VisitLines(Some(line_field(rest))),
+        ["lines"] => Field::Lines(None),
+        ["lines", rest @ ..] => Field::Lines(Some(line_field(rest))),
+        ["id"] => Field::Id,
+        ["payer"] => Field::Payer,
+        ["plan"] => Field::Plan,
+        ["date_of_service"] => Field::DateOfService,
+        ["place_of_service"] => Field::PlaceOfService,
+        ["diagnoses"] => Field::Diagnoses,
+        ["member", "id"] => Field::MemberId,
+        ["member", _] => Field::MemberBirthDate,
+        ["provider", field] => match *field {
+            "npi" => Field::Npi,
+            "discipline" => Field::Discipline,
+            "role" => Field::Role,
+            "taxonomy" => Field::Taxonomy,
+            _ => Field::Credential,
+        },
+        ["prior_authorization", field] => match *field {
+            "number" => Field::AuthNumber,
+            "codes" => Field::AuthCodes,
+            "units" => Field::AuthUnits,
+            "from" => Field::AuthFrom,
+            _ => Field::AuthThrough,
+        },
+        ["documentation", rest @ ..] => {
+            let field = match rest {
+                ["objective"] => DocumentationField::Objective,
+                ["performance"] => DocumentationField::Performance,
+                ["progress"] => DocumentationField::Progress,
+                ["functional_goals"] => DocumentationField::FunctionalGoals,
+                ["caregiver_trained"] => DocumentationField::CaregiverTrained,
+                ["total_timed_minutes"] => DocumentationField::TotalTimedMinutes,
+                ["total_treatment_minutes"] => DocumentationField::TotalTreatmentMinutes,
+                ["visits_since_progress_report"] => DocumentationField::VisitsSinceProgressReport,
+                ["plan_of_care", "established"] => DocumentationField::PlanEstablished,
+                ["plan_of_care", "certified"] => DocumentationField::PlanCertified,
+                ["plan_of_care", _] => DocumentationField::PlanThrough,
+                ["telehealth", "modality"] => DocumentationField::TelehealthModality,
+                ["telehealth", "patient_consent"] => DocumentationField::TelehealthConsent,
+                ["activities", ..] => DocumentationField::Activities,
+                _ => DocumentationField::Other,
+            };
+            return (
+                Field::Documentation(field),
+                format!("/documentation/{}", joined(rest)),
+            );
+        }
+        ["history", rest @ ..] => {
+            let field = match rest {
+                ["visits_this_year"] => HistoryField::VisitsThisYear,
+                ["visits_under_authorization"] => HistoryField::VisitsUnderAuthorization,
+                ["therapy_allowed_ytd", "pt_slp"] => HistoryField::AllowedPtSlp,
+                ["therapy_allowed_ytd", _] => HistoryField::AllowedOt,
+                _ => HistoryField::Other,
+            };
+            return (Field::History(field), format!("/history/{}", joined(rest)));
+        }
+        _ => Field::Unknown,
+    };
+    (field, format!("/{}", joined(segments)))
+}
+
+/// The fact of a line that `rest` (the path after `line.`) names.
+fn line_field(rest: &[&str]) -> LineField {
+    match rest {
+        ["code"] => LineField::Code,
+        ["modifiers"] => LineField::Modifiers,
+        ["units"] => LineField::Units,
+        ["minutes"] => LineField::Minutes,
+        ["charge"] => LineField::Charge,
+        ["date_of_service"] => LineField::DateOfService,
+        ["place_of_service"] => LineField::PlaceOfService,
+        ["diagnosis_pointers"] => LineField::DiagnosisPointers,
+        ["diagnoses"] => LineField::Diagnoses,
+        _ => LineField::Other,
+    }
+}
+
 /// When prior authorization is needed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthRequired {
@@ -256,7 +545,9 @@ pub enum UnitsCheck {
 
 #[derive(Clone, Debug)]
 pub enum DocumentationCheck {
-    MustHave(Vec<String>),
+    /// The facts the note must have, by name (`total_timed_minutes`), each with
+    /// the claim field that holds it (`minutes` is the lines' own).
+    MustHave(Vec<(String, FieldRef)>),
     CertifiedWithinDays(u64),
     PlanOfCareCurrent,
     ProgressReportWithinVisits(u64),
@@ -284,10 +575,14 @@ pub struct CompiledPolicy {
     pub name: String,
     pub rules: Vec<CompiledRule>,
     pub constants: BTreeMap<String, VersionedConst>,
-    /// Procedure code → the rules whose `codes` include it in some version.
-    by_code: FxHashMap<ProcedureCode, Vec<u32>>,
-    /// Rules without `codes`: they may apply to any line.
-    every_line: Vec<u32>,
+    /// Procedure code → the rules whose `codes` include it, each with the dates on
+    /// which it does (the rule in force and the code in its set), in rule order.
+    by_code: FxHashMap<ProcedureCode, Vec<(u32, DateRange)>>,
+    /// Rules without `codes` (and telehealth rules), with the dates they are in force.
+    every_line: Vec<(u32, DateRange)>,
+    /// The policy version (`PAYER@DATE`) from each date on, in date order; the first
+    /// starts at `Date::MIN`. Worked out here so evaluation only looks it up.
+    versions: Vec<(Date, Arc<str>)>,
 }
 
 impl CompiledPolicy {
@@ -314,16 +609,20 @@ impl CompiledPolicy {
             .map(Vec::as_slice)
             .unwrap_or_default();
         // Both lists are in rule order, their chain need not be: callers that need
-        // an order sort (the evaluator's per-rule map does).
+        // an order sort (the evaluator does).
         indexed
             .iter()
             .chain(self.every_line.iter())
-            .map(|&index| index as usize)
-            .filter(move |&index| {
-                self.rules
-                    .get(index)
-                    .is_some_and(|rule| rule.effective.contains(date) && rule.is_about(code, date))
-            })
+            .filter(move |(_, dates)| dates.contains(date))
+            .map(|&(index, _)| index as usize)
+    }
+
+    /// `PAYER@DATE`: the latest `from` among the rules and constants in force on
+    /// `date` (`PAYER@base` when none is dated).
+    pub fn version_on(&self, date: Date) -> Option<&Arc<str>> {
+        let after = self.versions.partition_point(|(start, _)| *start <= date);
+        let last = after.checked_sub(1)?;
+        self.versions.get(last).map(|(_, version)| version)
     }
 }
 
@@ -362,6 +661,45 @@ pub fn compile(checked: &Checked) -> Result<CompiledPolicies, CompileError> {
         payers.insert(policy.id.clone(), policy);
     }
     Ok(CompiledPolicies { payers })
+}
+
+/// The policy version from each date on: it changes only where a rule or a
+/// constant starts or stops being in force.
+fn policy_versions(
+    id: &str,
+    rules: &[CompiledRule],
+    constants: &BTreeMap<String, VersionedConst>,
+) -> Vec<(Date, Arc<str>)> {
+    let ranges: Vec<DateRange> = rules
+        .iter()
+        .map(|rule| rule.effective)
+        .chain(
+            constants
+                .values()
+                .flat_map(|constant| constant.versions.iter().map(|(range, _)| *range)),
+        )
+        .collect();
+    let mut starts = BTreeSet::from([Date::MIN]);
+    for range in &ranges {
+        starts.extend(range.from);
+        starts.extend(range.through.and_then(|through| through.tomorrow().ok()));
+    }
+    let mut versions: Vec<(Date, Arc<str>)> = Vec::new();
+    for start in starts {
+        let latest = ranges
+            .iter()
+            .filter(|range| range.contains(start))
+            .filter_map(|range| range.from)
+            .max();
+        let version = match latest {
+            Some(from) => format!("{id}@{from}"),
+            None => format!("{id}@base"),
+        };
+        if versions.last().is_none_or(|(_, last)| **last != *version) {
+            versions.push((start, version.into()));
+        }
+    }
+    versions
 }
 
 /// Days on which some code set changes: sets are evaluated once per span between them.
@@ -407,38 +745,42 @@ impl Compiler<'_> {
                 }
             }
         }
-        let mut by_code: FxHashMap<ProcedureCode, Vec<u32>> = FxHashMap::default();
+        let mut by_code: FxHashMap<ProcedureCode, Vec<(u32, DateRange)>> = FxHashMap::default();
         let mut every_line = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             match &rule.codes {
+                // A code set's versions do not overlap: on any date at most one
+                // entry of a rule matches.
                 Some(codes) if rule.family != Family::Telehealth => {
-                    for code in codes.procedures() {
-                        by_code.entry(code).or_default().push(index);
+                    for (range, set) in &codes.versions {
+                        let (SetValue::Procedure(set_codes), Some(dates)) =
+                            (set.as_ref(), range.intersect(rule.effective))
+                        else {
+                            continue;
+                        };
+                        for code in set_codes {
+                            by_code.entry(*code).or_default().push((index, dates));
+                        }
                     }
                 }
-                _ => every_line.push(index),
+                _ => every_line.push((index, rule.effective)),
             }
         }
-        let mut constants = BTreeMap::new();
-        for (name, defs) in &self.namespace.consts {
-            let mut versions = Vec::new();
-            for def in defs {
-                if let Some(Item {
-                    kind: ItemKind::Const(constant),
-                    ..
-                }) = self.checked.item(*def)
-                {
-                    versions.push((
-                        DateRange::of(&constant.effective),
-                        constant.value.value.clone(),
-                    ));
-                }
-            }
-            constants.insert(name.clone(), VersionedConst { versions });
+        // Entries were added version by version: put each code's back in rule order.
+        for entries in by_code.values_mut() {
+            entries.sort_by_key(|(index, dates)| (*index, dates.from));
         }
+        let constants: BTreeMap<String, VersionedConst> = self
+            .namespace
+            .consts
+            .keys()
+            .filter_map(|name| Some((name.clone(), self.constant(name)?)))
+            .collect();
+        let id = header.id.value.clone();
+        let versions = policy_versions(&id, &rules, &constants);
         CompiledPolicy {
-            id: header.id.value.clone(),
+            id,
             name: header
                 .name
                 .as_ref()
@@ -448,7 +790,27 @@ impl Compiler<'_> {
             constants,
             by_code,
             every_line,
+            versions,
         }
+    }
+
+    /// Every version of constant `name`, if the policy has it.
+    fn constant(&self, name: &str) -> Option<VersionedConst> {
+        let defs = self.namespace.consts.get(name)?;
+        let mut versions = Vec::new();
+        for def in defs {
+            if let Some(Item {
+                kind: ItemKind::Const(constant),
+                ..
+            }) = self.checked.item(*def)
+            {
+                versions.push((
+                    DateRange::of(&constant.effective),
+                    constant.value.value.clone(),
+                ));
+            }
+        }
+        Some(VersionedConst { versions })
     }
 
     fn rule(&self, def: DefRef) -> Option<CompiledRule> {
@@ -467,15 +829,12 @@ impl Compiler<'_> {
             .sources
             .line_column(file.id, rule.span.start);
         let mut compiled = CompiledRule {
-            id: rule.id.value.clone(),
+            id: rule.id.value.as_str().into(),
             family: rule.family.value,
             category: rule.family.value.default_category(),
             severity: Severity::Deny,
             effective,
-            message: Template {
-                text: String::new(),
-                placeholders: Vec::new(),
-            },
+            message: MessageTemplate::default(),
             help: None,
             carc: None,
             rarc: None,
@@ -486,6 +845,7 @@ impl Compiler<'_> {
                 line,
                 column,
             },
+            file_name: file.path.display().to_string().into(),
             codes: None,
             places: None,
             plans: None,
@@ -522,11 +882,14 @@ impl Compiler<'_> {
             match &setting.kind {
                 SettingKind::Category(category) => compiled.category = *category,
                 SettingKind::Severity(severity) => compiled.severity = *severity,
-                SettingKind::Message(template) => compiled.message = template.clone(),
-                SettingKind::Help(help) => compiled.help = Some(help.clone()),
-                SettingKind::Carc(code) => compiled.carc = Some(code.value.clone()),
-                SettingKind::Rarc(code) => compiled.rarc = Some(code.value.clone()),
-                SettingKind::Cite(cite) => compiled.cite = Some(cite.clone()),
+                SettingKind::Message(template) => {
+                    compiled.message =
+                        MessageTemplate::parse(&template.text, |name| self.constant(name))
+                }
+                SettingKind::Help(help) => compiled.help = Some(help.as_str().into()),
+                SettingKind::Carc(code) => compiled.carc = Some(code.value.as_str().into()),
+                SettingKind::Rarc(code) => compiled.rarc = Some(code.value.as_str().into()),
+                SettingKind::Cite(cite) => compiled.cite = Some(cite.as_str().into()),
                 SettingKind::Fix(fix) => compiled.fix = Some(fix.clone()),
                 SettingKind::Codes(expr) => compiled.codes = Some(set(expr, CodeKind::Procedure)),
                 SettingKind::Places(expr) => compiled.places = Some(set(expr, CodeKind::Place)),
@@ -574,7 +937,14 @@ impl Compiler<'_> {
                 SettingKind::AudioOnly(allowed) => audio_only_allowed = Some(*allowed),
                 SettingKind::Window(window) => windows.push(DateRange::of(window)),
                 SettingKind::MustHave(list) => {
-                    documentation = Some(DocumentationCheck::MustHave(words(list)))
+                    let facts = words(list)
+                        .into_iter()
+                        .map(|fact| {
+                            let field = FieldRef::resolve_segments(&["documentation", &fact]);
+                            (fact, field)
+                        })
+                        .collect();
+                    documentation = Some(DocumentationCheck::MustHave(facts))
                 }
                 SettingKind::PlanOfCareCertifiedWithin(days) => {
                     documentation = Some(DocumentationCheck::CertifiedWithinDays(quantity(
@@ -651,20 +1021,22 @@ impl Compiler<'_> {
     /// Compiles a checked condition.
     fn condition(&self, expr: &Expr, within: DateRange) -> Cond {
         let boxed = |e: &Expr| Box::new(self.condition(e, within));
-        let split = |path: &str| path.split('.').map(str::to_owned).collect::<Vec<_>>();
         match &expr.kind {
             ExprKind::Literal(literal) => Cond::Literal(literal.clone()),
             ExprKind::Group(inner) => self.condition(inner, within),
             ExprKind::Path(path)
                 if !path.contains('.') && self.namespace.consts.contains_key(path) =>
             {
-                Cond::Constant(path.clone())
+                Cond::Constant {
+                    name: path.clone(),
+                    versions: self.constant(path).unwrap_or_default(),
+                }
             }
             ExprKind::Path(path) if !path.contains('.') && schema::CLAIM.field(path).is_none() => {
                 Cond::Word(path.clone())
             }
-            ExprKind::Path(path) => Cond::Field(split(path)),
-            ExprKind::Present(path) => Cond::Present(split(&path.value)),
+            ExprKind::Path(path) => Cond::Field(FieldRef::resolve(path)),
+            ExprKind::Present(path) => Cond::Present(FieldRef::resolve(&path.value)),
             ExprKind::Aggregate {
                 function,
                 path,
@@ -673,13 +1045,21 @@ impl Compiler<'_> {
                 let filter = filter.as_deref().map(boxed);
                 match function {
                     Aggregate::Count => Cond::Count {
-                        list: split(&path.value),
+                        list: FieldRef::resolve(&path.value),
                         filter,
                     },
-                    Aggregate::Sum => Cond::Sum {
-                        path: split(&path.value),
-                        filter,
-                    },
+                    // The last segment is the line field summed; the rest names the lines.
+                    Aggregate::Sum => {
+                        let (list, field) = match path.value.rsplit_once('.') {
+                            Some((list, field)) => (list, field),
+                            None => ("", path.value.as_str()),
+                        };
+                        Cond::Sum {
+                            list: FieldRef::resolve(list),
+                            field: line_field(&[field]),
+                            filter,
+                        }
+                    }
                 }
             }
             ExprKind::Not(inner) => Cond::Not(boxed(inner)),

@@ -234,12 +234,12 @@ fn denials(claim: &Claim, findings: &[Finding]) -> Vec<BTreeSet<String>> {
         match finding.line {
             Some(line) => {
                 if let Some(rules) = denied.get_mut(line) {
-                    rules.insert(finding.rule.clone());
+                    rules.insert(finding.rule.to_string());
                 }
             }
             None => {
                 for rules in &mut denied {
-                    rules.insert(finding.rule.clone());
+                    rules.insert(finding.rule.to_string());
                 }
             }
         }
@@ -642,7 +642,7 @@ mod tests {
         message: &str,
     ) -> Finding {
         Finding {
-            rule: rule.to_owned(),
+            rule: rule.into(),
             category: Category::Other,
             severity,
             missing: Vec::new(),
@@ -650,7 +650,7 @@ mod tests {
             line,
             claim_span: None,
             policy_span: PolicySpan {
-                file: "p.ppl".to_owned(),
+                file: "p.ppl".into(),
                 line: 1,
                 column: 1,
             },

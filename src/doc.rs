@@ -229,7 +229,7 @@ impl<'a> Page<'a> {
                     .policy
                     .rules
                     .iter()
-                    .find(|rule| rule.id == *id && rule.effective == range)
+                    .find(|rule| *rule.id == **id && rule.effective == range)
                 else {
                     continue;
                 };
@@ -441,7 +441,7 @@ impl<'a> Page<'a> {
             RuleCheck::Documentation(check) => vec![match check {
                 DocumentationCheck::MustHave(facts) => format!(
                     "The documentation for the line must record {}.",
-                    and_list(facts.iter().map(|fact| fact_words(fact)))
+                    and_list(facts.iter().map(|(fact, _)| fact_words(fact)))
                 ),
                 DocumentationCheck::CertifiedWithinDays(days) => format!(
                     "The plan of care must be certified (signed and dated by the physician or \

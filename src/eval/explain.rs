@@ -3,7 +3,7 @@
 
 use super::value::{self, Scope, Value};
 use super::Run;
-use crate::compile::{CompiledRule, Cond, DocumentationCheck, RuleCheck, UnitsCheck};
+use crate::compile::{CompiledRule, Cond, DocumentationCheck, FieldRef, RuleCheck, UnitsCheck};
 use crate::report::{Explanation, Fact, FindingSeverity, Verdict};
 use crate::Date;
 
@@ -58,11 +58,7 @@ impl Run<'_> {
 
     fn facts(&self, rule: &CompiledRule, date: Date, line: Option<usize>) -> Vec<Fact> {
         let claim_line = line.and_then(|l| self.claim.lines.get(l));
-        let visit = self
-            .visits
-            .get(&date)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let visit = self.visits.on(date);
         let mut facts = Vec::new();
         if let Some(claim_line) = claim_line {
             facts.push(fact("code", claim_line.code.value.to_string()));
@@ -177,7 +173,12 @@ impl Run<'_> {
             }
             RuleCheck::Documentation(check) => {
                 let what = match check {
-                    DocumentationCheck::MustHave(facts) => facts.join(", ").replace('_', " "),
+                    DocumentationCheck::MustHave(facts) => facts
+                        .iter()
+                        .map(|(name, _)| name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                        .replace('_', " "),
                     DocumentationCheck::CertifiedWithinDays(days) => {
                         format!("plan of care certified within {days} days")
                     }
@@ -212,10 +213,7 @@ impl Run<'_> {
             }
             RuleCheck::MedicalNecessity { .. } => {
                 if let Some(claim_line) = claim_line {
-                    let diagnoses: Vec<Value> = value::line_diagnoses(self.claim, claim_line)
-                        .into_iter()
-                        .map(Value::Diagnosis)
-                        .collect();
+                    let diagnoses = value::line_diagnoses(self.claim, claim_line);
                     facts.push(fact(
                         "diagnoses the line points to",
                         Value::List(diagnoses).display(),
@@ -228,6 +226,7 @@ impl Run<'_> {
                     policy: self.policy,
                     date,
                     visit,
+                    all_lines: self.visits.all(),
                     line,
                 };
                 let mut seen = Vec::new();
@@ -235,13 +234,13 @@ impl Run<'_> {
                     named_values(cond, &mut seen);
                 }
                 // The line's code is shown already.
-                for name in seen.into_iter().filter(|name| name != "line.code") {
-                    let value = if name.contains('.') {
-                        scope.field(&name.split('.').map(str::to_owned).collect::<Vec<_>>())
-                    } else {
-                        scope.judge(&Cond::Constant(name.clone()))
+                for (name, field) in seen.into_iter().filter(|(name, _)| *name != "line.code") {
+                    // A name without a dot is read as a constant.
+                    let value = match field {
+                        Some(field) if name.contains('.') => scope.field(field).display(),
+                        _ => scope.constant(name).display(),
                     };
-                    facts.push(fact(&name, value.display()));
+                    facts.push(fact(name, value));
                 }
             }
         }
@@ -251,14 +250,7 @@ impl Run<'_> {
 
 /// A line's modifiers as a biller reads them: `GO, 59`, or `none`.
 fn modifiers_text(line: &crate::claim::Line) -> String {
-    Value::List(
-        line.modifiers
-            .value
-            .iter()
-            .map(|m| Value::Modifier(*m))
-            .collect(),
-    )
-    .display()
+    Value::List(value::List::Modifiers(&line.modifiers.value)).display()
 }
 
 fn fact(name: &str, value: String) -> Fact {
@@ -268,11 +260,12 @@ fn fact(name: &str, value: String) -> Fact {
     }
 }
 
-/// The claim fields and constants a condition names, in order, once each.
-fn named_values(cond: &Cond, seen: &mut Vec<String>) {
+/// The claim fields and constants a condition names, in order, once each
+/// (with the field, for a claim field).
+fn named_values<'c>(cond: &'c Cond, seen: &mut Vec<(&'c str, Option<&'c FieldRef>)>) {
     match cond {
-        Cond::Field(path) | Cond::Present(path) => add(seen, path.join(".")),
-        Cond::Constant(name) => add(seen, name.clone()),
+        Cond::Field(field) | Cond::Present(field) => add(seen, &field.name, Some(field)),
+        Cond::Constant { name, .. } => add(seen, name, None),
         Cond::Literal(_) | Cond::Word(_) | Cond::Count { .. } | Cond::Sum { .. } => {}
         Cond::Not(inner) => named_values(inner, seen),
         Cond::And(a, b) | Cond::Or(a, b) | Cond::Compare(_, a, b) | Cond::Arith(_, a, b) => {
@@ -284,8 +277,12 @@ fn named_values(cond: &Cond, seen: &mut Vec<String>) {
     }
 }
 
-fn add(seen: &mut Vec<String>, name: String) {
-    if !seen.contains(&name) {
-        seen.push(name);
+fn add<'c>(
+    seen: &mut Vec<(&'c str, Option<&'c FieldRef>)>,
+    name: &'c str,
+    field: Option<&'c FieldRef>,
+) {
+    if !seen.iter().any(|(seen_name, _)| *seen_name == name) {
+        seen.push((name, field));
     }
 }

@@ -5,7 +5,9 @@ use super::value::{self, Scope, Value};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
 use crate::codes::Modifier;
-use crate::compile::{AuthRequired, CompiledRule, DocumentationCheck, RuleCheck, UnitsCheck};
+use crate::compile::{
+    AuthRequired, CompiledRule, DocumentationCheck, FieldRef, RuleCheck, UnitsCheck,
+};
 use crate::report::{FindingSeverity, FixOp, FixOut};
 use crate::syntax::{Scope as RuleScope, UnitMethod};
 use crate::tables::ModifierIndicator;
@@ -58,18 +60,14 @@ impl Run<'_> {
                     let Some(claim_line) = self.claim.lines.get(line) else {
                         continue;
                     };
-                    let diagnoses: Vec<Value> = value::line_diagnoses(self.claim, claim_line)
-                        .into_iter()
-                        .map(Value::Diagnosis)
-                        .collect();
-                    let supported = supported_by
-                        .as_ref()
-                        .is_none_or(|set| diagnoses.iter().any(|d| value::in_set(d, set, date)));
-                    let excluded = excluded_by
-                        .as_ref()
-                        .is_some_and(|set| diagnoses.iter().any(|d| value::in_set(d, set, date)));
+                    let diagnoses = value::line_diagnoses(self.claim, claim_line);
+                    let any_in = |set: &crate::compile::VersionedSet| {
+                        diagnoses.items().any(|d| value::in_set(&d, set, date))
+                    };
+                    let supported = supported_by.as_ref().is_none_or(any_in);
+                    let excluded = excluded_by.as_ref().is_some_and(any_in);
                     if !supported || excluded {
-                        let shown = Value::List(diagnoses).display();
+                        let shown = Value::List(diagnoses);
                         let span = claim_line
                             .diagnosis_pointers
                             .as_ref()
@@ -83,37 +81,37 @@ impl Run<'_> {
                 when,
                 require,
             } => {
-                let targets: Vec<Option<usize>> = match scope {
-                    RuleScope::Line => lines.iter().map(|&line| Some(line)).collect(),
+                let rule_address = std::ptr::from_ref(rule) as usize;
+                // Each line, or the visit (or claim) once: (the lines, whether once).
+                let (each_line, once): (&[usize], bool) = match scope {
+                    RuleScope::Line => (lines, false),
                     // A visit rule once per visit; a claim rule once, on the first
                     // visit that has a line it is about.
-                    RuleScope::Visit => vec![None],
-                    RuleScope::Claim
-                        if self
-                            .claim_rules_done
-                            .insert(std::ptr::from_ref(rule) as usize) =>
-                    {
-                        vec![None]
+                    RuleScope::Visit => (&[], true),
+                    RuleScope::Claim if !self.claim_rules_done.contains(&rule_address) => {
+                        self.claim_rules_done.push(rule_address);
+                        (&[], true)
                     }
-                    RuleScope::Claim => Vec::new(),
+                    RuleScope::Claim => (&[], false),
                 };
-                let all: Vec<usize> = if *scope == RuleScope::Claim {
-                    (0..self.claim.lines.len()).collect()
+                let visits = self.visits;
+                let scope_lines = if *scope == RuleScope::Claim {
+                    visits.all()
                 } else {
-                    Vec::new()
+                    visit
                 };
+                let targets = each_line
+                    .iter()
+                    .map(|&line| Some(line))
+                    .chain(once.then_some(None));
                 for line in targets {
-                    let scope_lines = if *scope == RuleScope::Claim {
-                        all.as_slice()
-                    } else {
-                        visit
-                    };
                     let judged = {
                         let scope_view = Scope {
                             claim: self.claim,
                             policy: self.policy,
                             date,
                             visit: scope_lines,
+                            all_lines: visits.all(),
                             line,
                         };
                         match when.as_ref().map(|when| scope_view.judge(when)) {
@@ -161,7 +159,7 @@ impl Run<'_> {
         date: Date,
         line: usize,
         span: ClaimSpan,
-        extras: &[(&str, String)],
+        extras: &[(&str, Value<'_>)],
         fix_value: Option<String>,
     ) {
         let fix = Run::fix(rule, line, fix_value);
@@ -175,7 +173,7 @@ impl Run<'_> {
         date: Date,
         line: usize,
         span: ClaimSpan,
-        extras: &[(&str, String)],
+        extras: &[(&str, Value<'_>)],
         fix: Option<FixOut>,
     ) {
         let message = self.message(rule, date, Some(line), extras);
@@ -229,27 +227,27 @@ impl Run<'_> {
         match check {
             UnitsCheck::Method(method) => self.unit_method(rule, date, lines, *method),
             UnitsCheck::DailyCapTable(table) => {
-                for (code, code_lines) in by_code(self, lines) {
+                for (code, code_lines) in by_code(self.claim, lines) {
                     let Some(limit) = table.limit_on(code, date) else {
                         continue;
                     };
                     let cap = limit.max_units;
                     // MAI 1 is a line edit; 2 and 3 cap the date of service.
                     if limit.adjudication == 1 {
-                        for &line in &code_lines {
+                        for line in code_lines {
                             self.cap_line(rule, date, line, self.billed(line), cap);
                         }
-                    } else if let Some(&last) = code_lines.last() {
-                        let total = saturating_sum(code_lines.iter().map(|&l| self.billed(l)));
+                    } else if let Some(last) = code_lines.clone().last() {
+                        let total = saturating_sum(code_lines.map(|l| self.billed(l)));
                         self.cap_line(rule, date, last, total, cap);
                     }
                 }
             }
             UnitsCheck::DailyCap(cap) => {
                 let cap = u32::try_from(*cap).unwrap_or(u32::MAX);
-                for (_, code_lines) in by_code(self, lines) {
-                    if let Some(&last) = code_lines.last() {
-                        let total = saturating_sum(code_lines.iter().map(|&l| self.billed(l)));
+                for (_, code_lines) in by_code(self.claim, lines) {
+                    if let Some(last) = code_lines.clone().last() {
+                        let total = saturating_sum(code_lines.map(|l| self.billed(l)));
                         self.cap_line(rule, date, last, total, cap);
                     }
                 }
@@ -280,8 +278,8 @@ impl Run<'_> {
             return;
         };
         let extras = [
-            ("cap", cap.to_string()),
-            ("units_billed", total.to_string()),
+            ("cap", Value::Number(cap.into())),
+            ("units_billed", Value::Number(total.into())),
         ];
         self.fire(rule, date, line, span, &extras, None);
     }
@@ -324,58 +322,56 @@ impl Run<'_> {
             .map(|total| total.value)
             .filter(|total| single_date && *total >= sum);
         let total = documented_total.unwrap_or(sum);
-        let supported: Vec<Option<u32>> = match method {
-            // Pooled: one missing line's minutes leaves the whole visit undecided.
-            UnitMethod::TotalTime if !missing.is_empty() => vec![None; lines.len()],
-            UnitMethod::TotalTime => cms_allocation(&minutes, total, Some(&billed))
-                .into_iter()
-                .map(Some)
-                .collect(),
-            UnitMethod::Midpoint | UnitMethod::Blocks => lines
-                .iter()
-                .zip(&minutes)
-                .map(|(&l, &m)| {
-                    let has_minutes = self
-                        .claim
-                        .lines
-                        .get(l)
-                        .is_some_and(|line| line.minutes.is_some());
-                    has_minutes.then(|| {
-                        if method == UnitMethod::Midpoint {
-                            midpoint_units(m)
-                        } else {
-                            block_units(m)
-                        }
-                    })
-                })
-                .collect(),
-        };
-        for ((&line, supported), &line_minutes) in lines.iter().zip(&supported).zip(&minutes) {
+        // Pooled: one missing line's minutes leaves the whole visit undecided.
+        let allocation = (method == UnitMethod::TotalTime && missing.is_empty())
+            .then(|| cms_allocation(&minutes, total, Some(&billed)));
+        for (position, (&line, &line_minutes)) in lines.iter().zip(&minutes).enumerate() {
             let Some(claim_line) = self.claim.lines.get(line) else {
                 continue;
             };
-            let span = claim_line.units.span.clone();
-            let Some(supported) = *supported else {
+            let supported = match method {
+                UnitMethod::TotalTime => allocation
+                    .as_ref()
+                    .and_then(|units| units.get(position).copied()),
+                UnitMethod::Midpoint => claim_line
+                    .minutes
+                    .is_some()
+                    .then(|| midpoint_units(line_minutes)),
+                UnitMethod::Blocks => claim_line
+                    .minutes
+                    .is_some()
+                    .then(|| block_units(line_minutes)),
+            };
+            // The span is copied only for a finding.
+            let span = || claim_line.units.span.clone();
+            let Some(supported) = supported else {
                 let needs = if method == UnitMethod::TotalTime {
                     missing.clone()
                 } else {
                     vec![format!("/lines/{line}/minutes")]
                 };
-                self.undetermined(rule, Some(line), span, needs);
+                self.undetermined(rule, Some(line), span(), needs);
                 continue;
             };
             if let Some(slot) = self.supported.get_mut(line) {
                 slot.get_or_insert(supported);
             }
             let units_billed = claim_line.units.value;
-            let extras = [
-                ("units_supported", supported.to_string()),
-                ("units_billed", units_billed.to_string()),
-                ("minutes", line_minutes.to_string()),
-                ("total_minutes", total.to_string()),
-            ];
             if units_billed > supported {
-                self.fire(rule, date, line, span, &extras, Some(supported.to_string()));
+                let extras = [
+                    ("units_supported", Value::Number(supported.into())),
+                    ("units_billed", Value::Number(units_billed.into())),
+                    ("minutes", Value::Number(line_minutes.into())),
+                    ("total_minutes", Value::Number(total.into())),
+                ];
+                self.fire(
+                    rule,
+                    date,
+                    line,
+                    span(),
+                    &extras,
+                    Some(supported.to_string()),
+                );
             } else if units_billed < supported {
                 let message = format!(
                     "{} is billed with {units_billed} units; the documented minutes support {supported}, so {} unit{} {} left unbilled",
@@ -389,7 +385,7 @@ impl Run<'_> {
                     Outcome {
                         severity: FindingSeverity::Info,
                         line: Some(line),
-                        span: Some(span),
+                        span: Some(span()),
                         message,
                         missing: Vec::new(),
                         fix: None,
@@ -441,8 +437,8 @@ impl Run<'_> {
                     continue;
                 };
                 let extras = [
-                    ("other_code", column_one_code.to_string()),
-                    ("indicator", edit.indicator.digit().to_string()),
+                    ("other_code", Value::Procedure(column_one_code)),
+                    ("indicator", Value::Number(edit.indicator.digit().into())),
                 ];
                 let fix_allowed = edit.indicator == ModifierIndicator::Allowed;
                 let message = self.message(rule, date, Some(column_two), &extras);
@@ -475,11 +471,7 @@ impl Run<'_> {
         verify: &[String],
     ) {
         // Which visit of the year this is: earlier visits from the history, plus this claim's own.
-        let visit_number = self
-            .visits
-            .keys()
-            .position(|d| *d == date)
-            .map_or(1, |p| p + 1);
+        let visit_number = self.visits.position(date).map_or(1, |p| p + 1);
         let needed = match required {
             AuthRequired::Always => Ok(true),
             AuthRequired::AfterVisits {
@@ -528,7 +520,7 @@ impl Run<'_> {
                 if checks_presence {
                     let extras = [(
                         "reason",
-                        "no prior authorization number is on the claim".to_owned(),
+                        Value::Text("no prior authorization number is on the claim"),
                     )];
                     self.fire(rule, date, line, span, &extras, None);
                 }
@@ -608,7 +600,10 @@ impl Run<'_> {
                 }
             }
             match reason {
-                Some(reason) => self.fire(rule, date, line, span, &[("reason", reason)], None),
+                Some(reason) => {
+                    let extras = [("reason", Value::Text(&reason))];
+                    self.fire(rule, date, line, span, &extras, None)
+                }
                 None if !missing.is_empty() => self.undetermined(rule, Some(line), span, missing),
                 None => {}
             }
@@ -631,8 +626,7 @@ impl Run<'_> {
         };
         let modifiers = &claim_line.modifiers.value;
         let place = self.claim.line_place(claim_line);
-        let place_text = place.map(|p| p.to_string()).unwrap_or_default();
-        let is_telehealth = TELEHEALTH_PLACES.contains(&place_text.as_str())
+        let is_telehealth = place.is_some_and(|p| TELEHEALTH_PLACES.iter().any(|t| p.is(t)))
             || TELEHEALTH_MODIFIERS
                 .iter()
                 .any(|m| has_modifier(modifiers, m));
@@ -682,6 +676,7 @@ impl Run<'_> {
                 },
                 |p| p.span.clone(),
             );
+            let place_text = place.map(|p| p.to_string()).unwrap_or_default();
             problem = Some((
                 format!("place of service {place_text} is not one the payer takes for telehealth"),
                 span,
@@ -737,7 +732,14 @@ impl Run<'_> {
             ));
         }
         if let Some((reason, span, fix_value)) = problem {
-            self.fire(rule, date, line, span, &[("reason", reason)], fix_value);
+            self.fire(
+                rule,
+                date,
+                line,
+                span,
+                &[("reason", Value::Text(&reason))],
+                fix_value,
+            );
         }
     }
 
@@ -754,8 +756,8 @@ impl Run<'_> {
             // Per-code minutes are on the lines, not in the note: a rule that asks only
             // for them can be judged without the note.
             if let DocumentationCheck::MustHave(facts) = check {
-                if facts.iter().all(|fact| fact == "minutes") {
-                    if !self.documented("minutes", lines) {
+                if facts.iter().all(|(fact, _)| fact == "minutes") {
+                    if !self.lines_have_minutes(lines) {
                         let span = self
                             .claim
                             .lines
@@ -766,7 +768,7 @@ impl Run<'_> {
                             date,
                             line,
                             span,
-                            &[("missing", "minutes".to_owned())],
+                            &[("missing", Value::Text("minutes"))],
                             None,
                         );
                     }
@@ -781,12 +783,11 @@ impl Run<'_> {
             );
             return;
         };
-        let span = doc.span.clone();
         let lacking: Vec<String> = match check {
             DocumentationCheck::MustHave(facts) => facts
                 .iter()
-                .filter(|fact| !self.documented(fact, lines))
-                .map(|fact| fact.replace('_', " "))
+                .filter(|(fact, field)| !self.documented(fact, field, lines))
+                .map(|(fact, _)| fact.replace('_', " "))
                 .collect(),
             DocumentationCheck::CertifiedWithinDays(days) => {
                 let plan = doc.plan_of_care.as_ref();
@@ -850,32 +851,37 @@ impl Run<'_> {
                 rule,
                 date,
                 line,
-                span,
-                &[("missing", lacking.join(", "))],
+                doc.span.clone(),
+                &[("missing", Value::Text(&lacking.join(", ")))],
                 None,
             );
         }
     }
 
+    /// Whether every one of `lines` has its minutes.
+    fn lines_have_minutes(&self, lines: &[usize]) -> bool {
+        lines.iter().all(|&l| {
+            self.claim
+                .lines
+                .get(l)
+                .is_some_and(|line| line.minutes.is_some())
+        })
+    }
+
     /// Whether the note documents a fact (`minutes`: every judged line has its minutes).
-    fn documented(&self, fact: &str, lines: &[usize]) -> bool {
+    fn documented(&self, fact: &str, field: &FieldRef, lines: &[usize]) -> bool {
         if fact == "minutes" {
-            return lines.iter().all(|&l| {
-                self.claim
-                    .lines
-                    .get(l)
-                    .is_some_and(|line| line.minutes.is_some())
-            });
+            return self.lines_have_minutes(lines);
         }
         let scope = Scope {
             claim: self.claim,
             policy: self.policy,
             date: Date::MIN,
             visit: lines,
+            all_lines: self.visits.all(),
             line: None,
         };
-        let segments = vec!["documentation".to_owned(), fact.to_owned()];
-        match scope.field(&segments) {
+        match scope.field(field) {
             Value::Missing(_) => false,
             Value::Text(text) => !text.trim().is_empty(),
             Value::List(items) => !items.is_empty(),
@@ -926,7 +932,7 @@ impl Run<'_> {
             .map(|(_, m)| *m);
         if let Some(expected) = expected_discipline {
             if !modifiers.contains(&expected) {
-                let extras = [("expected_modifier", expected.to_string())];
+                let extras = [("expected_modifier", Value::Modifier(expected))];
                 let mut fix = Run::fix(rule, line, Some(expected.to_string()));
                 // GP on a speech-language line: adding GN would leave the wrong plan's
                 // modifier beside it, so the fix replaces it instead.
@@ -946,7 +952,7 @@ impl Run<'_> {
         if provider.role.value == Role::Assistant {
             if let Some((_, expected)) = assistant_modifiers.iter().find(|(d, _)| d == discipline) {
                 if !modifiers.contains(expected) {
-                    let extras = [("expected_modifier", expected.to_string())];
+                    let extras = [("expected_modifier", Value::Modifier(*expected))];
                     self.fire(
                         rule,
                         date,
@@ -973,17 +979,32 @@ fn modifiers_span(line: &crate::claim::Line) -> ClaimSpan {
     }
 }
 
-/// The lines grouped by procedure code, in first-seen order.
-fn by_code(run: &Run<'_>, lines: &[usize]) -> Vec<(crate::codes::ProcedureCode, Vec<usize>)> {
-    let mut groups: Vec<(crate::codes::ProcedureCode, Vec<usize>)> = Vec::new();
-    for &line in lines {
-        let Some(code) = run.claim.lines.get(line).map(|l| l.code.value) else {
-            continue;
-        };
-        match groups.iter_mut().find(|(c, _)| *c == code) {
-            Some((_, group)) => group.push(line),
-            None => groups.push((code, vec![line])),
-        }
-    }
-    groups
+/// The lines grouped by procedure code, in first-seen order, each group's lines
+/// in order. Nothing is collected: a visit has few lines, so each group is found
+/// again by filtering.
+fn by_code<'l>(
+    claim: &'l crate::claim::Claim,
+    lines: &'l [usize],
+) -> impl Iterator<
+    Item = (
+        crate::codes::ProcedureCode,
+        impl Iterator<Item = usize> + Clone + 'l,
+    ),
+> + 'l {
+    let code_of = move |line: usize| claim.lines.get(line).map(|l| l.code.value);
+    lines
+        .iter()
+        .enumerate()
+        .filter_map(move |(position, &line)| {
+            let code = code_of(line)?;
+            let seen_before = lines
+                .iter()
+                .take(position)
+                .any(|&earlier| code_of(earlier) == Some(code));
+            let group = lines
+                .iter()
+                .copied()
+                .filter(move |&other| code_of(other) == Some(code));
+            (!seen_before).then_some((code, group))
+        })
 }

@@ -10,11 +10,9 @@ mod families;
 pub mod units;
 pub mod value;
 
-use std::collections::BTreeMap;
-
 use crate::claim::{Claim, ClaimSpan};
 use crate::compile::RuleCheck;
-use crate::compile::{CompiledPolicies, CompiledPolicy, CompiledRule};
+use crate::compile::{CompiledPolicies, CompiledPolicy, CompiledRule, Segment};
 use crate::report::{
     ClaimReport, ClaimSpanOut, Explanation, Finding, FindingSeverity, FixOp, FixOut, LineReport,
     PolicySpan,
@@ -84,41 +82,46 @@ pub fn evaluate_with(
                 .ok_or(EvalError::NoDate { line: index })?,
         );
     }
-    // Visits: lines that share a date, in date order.
-    let mut visits: BTreeMap<Date, Vec<usize>> = BTreeMap::new();
-    for (index, date) in dates.iter().enumerate() {
-        visits.entry(*date).or_default().push(index);
-    }
+    let visits = Visits::of(&dates);
     let mut run = Run {
         claim,
         policy,
         visits: &visits,
         findings: Vec::new(),
         supported: vec![None; claim.lines.len()],
-        claim_rules_done: std::collections::BTreeSet::new(),
+        claim_rules_done: Vec::new(),
     };
     let mut explanation: Vec<Explanation> = Vec::new();
     let mut explained_claim_rules = std::collections::BTreeSet::new();
-    for (date, lines) in &visits {
-        // Each rule version in force on the date, with the visit's lines it is about.
-        let mut by_rule: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for &index in lines {
-            let Some(line) = claim.lines.get(index) else {
-                continue;
-            };
-            for rule in policy.rule_indexes_for(line.code.value, *date) {
-                by_rule.entry(rule).or_default().push(index);
-            }
-        }
-        for (rule_index, rule_lines) in by_rule {
+    let mut by_rule = RuleLines::default();
+    for (date, lines) in visits.iter() {
+        // At most this many (rule, line) pairs: room for them all at once.
+        let most: usize = lines
+            .iter()
+            .filter_map(|&index| claim.lines.get(index))
+            .filter_map(|line| policy.rule_indexes_for(line.code.value, date).size_hint().1)
+            .sum();
+        by_rule.group(
+            policy.rules.len(),
+            most,
+            lines.iter().filter_map(|&index| {
+                let line = claim.lines.get(index)?;
+                Some(
+                    policy
+                        .rule_indexes_for(line.code.value, date)
+                        .map(move |rule| (rule, index)),
+                )
+            }),
+        );
+        for (rule_index, rule_lines) in by_rule.groups() {
             let Some(rule) = policy.rules.get(rule_index) else {
                 continue;
             };
             let before = run.findings.len();
-            let narrowed = run.lines_in_scope(rule, &rule_lines, *date);
-            let in_scope: &[usize] = narrowed.as_deref().unwrap_or(&rule_lines);
+            let narrowed = run.lines_in_scope(rule, rule_lines, date);
+            let in_scope: &[usize] = narrowed.as_deref().unwrap_or(rule_lines);
             if !in_scope.is_empty() {
-                run.rule(rule, *date, lines, in_scope);
+                run.rule(rule, date, lines, in_scope);
             }
             if explain {
                 for &line in rule_lines.iter().filter(|line| !in_scope.contains(line)) {
@@ -126,7 +129,7 @@ pub fn evaluate_with(
                         Some(plans) => format!("applies only to plans {}", plans.join(", ")),
                         None => "applies only at other places of service".to_owned(),
                     };
-                    explanation.push(Run::not_applied(rule, *date, line, why));
+                    explanation.push(Run::not_applied(rule, date, line, why));
                 }
                 let produced = run.findings.get(before..).unwrap_or_default();
                 let targets: Vec<Option<usize>> = match &rule.check {
@@ -150,7 +153,7 @@ pub fn evaluate_with(
                     explained_claim_rules.insert(rule_index);
                 }
                 for target in targets {
-                    explanation.push(run.explain(rule, *date, target, produced));
+                    explanation.push(run.explain(rule, date, target, produced));
                 }
             }
         }
@@ -168,22 +171,24 @@ pub fn evaluate_with(
             .then_with(|| a.message.cmp(&b.message))
     });
     findings.dedup();
-    // One policy version per date of service, however many lines share it.
-    let mut versions: BTreeMap<Date, String> = BTreeMap::new();
     let lines = claim
         .lines
         .iter()
         .enumerate()
         .map(|(index, line)| {
             let date = dates.get(index).copied().unwrap_or(Date::MIN);
+            let mut code = String::with_capacity(5);
+            value::Value::Procedure(line.code.value).write_display(&mut code);
+            let mut date_of_service = String::with_capacity(10);
+            value::write_date(date, &mut date_of_service);
             LineReport {
                 index,
-                code: line.code.value.to_string(),
-                date_of_service: date.to_string(),
-                policy_version: versions
-                    .entry(date)
-                    .or_insert_with(|| policy_version(policy, date))
-                    .clone(),
+                code,
+                date_of_service,
+                policy_version: policy.version_on(date).map_or_else(
+                    || format!("{}@base", policy.id),
+                    |version| version.to_string(),
+                ),
                 units_billed: line.units.value,
                 units_supported: supported.get(index).copied().flatten(),
             }
@@ -205,22 +210,129 @@ pub fn evaluate_with(
     })
 }
 
-/// `PAYER@DATE`: the latest `from` among the rules and constants in force on `date`.
-fn policy_version(policy: &CompiledPolicy, date: Date) -> String {
-    let rule_starts = policy
-        .rules
-        .iter()
-        .filter(|rule| rule.effective.contains(date))
-        .filter_map(|rule| rule.effective.from);
-    let constant_starts = policy
-        .constants
-        .values()
-        .flat_map(|constant| constant.versions.iter())
-        .filter(|(range, _)| range.contains(date))
-        .filter_map(|(range, _)| range.from);
-    match rule_starts.chain(constant_starts).max() {
-        Some(from) => format!("{}@{from}", policy.id),
-        None => format!("{}@base", policy.id),
+/// A visit's lines grouped by the rule versions they meet: in rule order, each
+/// rule's lines in claim order. A counting sort into buffers reused from visit
+/// to visit.
+#[derive(Default)]
+struct RuleLines {
+    /// Per rule, where its lines start in `lines`; one more entry ends the last.
+    starts: Vec<usize>,
+    /// Per rule, where its next line goes while grouping.
+    next: Vec<usize>,
+    pairs: Vec<(usize, usize)>,
+    lines: Vec<usize>,
+}
+
+impl RuleLines {
+    /// Groups `(rule, line)` pairs (at most `most`), the lines in claim order,
+    /// for `rules` rules.
+    fn group<I, P>(&mut self, rules: usize, most: usize, pairs: I)
+    where
+        I: Iterator<Item = P>,
+        P: Iterator<Item = (usize, usize)>,
+    {
+        self.pairs.clear();
+        self.pairs.reserve(most);
+        for line_pairs in pairs {
+            self.pairs.extend(line_pairs);
+        }
+        self.starts.clear();
+        self.starts.resize(rules + 1, 0);
+        for &(rule, _) in &self.pairs {
+            if let Some(count) = self.starts.get_mut(rule + 1) {
+                *count += 1;
+            }
+        }
+        let mut total = 0;
+        for start in &mut self.starts {
+            total += *start;
+            *start = total;
+        }
+        // `starts[r]` now ends rule `r - 1`, which is where rule `r` starts.
+        self.next.clear();
+        self.next.extend_from_slice(&self.starts);
+        self.lines.clear();
+        self.lines.resize(self.pairs.len(), 0);
+        for &(rule, line) in &self.pairs {
+            let Some(next) = self.next.get_mut(rule) else {
+                continue;
+            };
+            if let Some(slot) = self.lines.get_mut(*next) {
+                *slot = line;
+            }
+            *next += 1;
+        }
+    }
+
+    /// Each rule that met a line, with its lines.
+    fn groups(&self) -> impl Iterator<Item = (usize, &[usize])> + '_ {
+        self.starts
+            .windows(2)
+            .enumerate()
+            .filter_map(|(rule, bounds)| match bounds {
+                [start, end] if start < end => Some((rule, self.lines.get(*start..*end)?)),
+                _ => None,
+            })
+    }
+}
+
+/// The claim's visits: lines that share a date of service, in date order.
+pub(crate) struct Visits {
+    /// Every line's index, in claim order.
+    all: Vec<usize>,
+    /// Line indexes, visit after visit, in claim order within a visit.
+    lines: Vec<usize>,
+    /// Each visit's date and where its lines stand in `lines`.
+    spans: Vec<(Date, std::ops::Range<usize>)>,
+}
+
+impl Visits {
+    /// `dates`: each line's date of service, in claim order.
+    fn of(dates: &[Date]) -> Self {
+        let all: Vec<usize> = (0..dates.len()).collect();
+        let mut lines = all.clone();
+        // Stable: claim order within a date.
+        lines.sort_by_key(|&index| dates.get(index).copied());
+        let mut spans: Vec<(Date, std::ops::Range<usize>)> = Vec::new();
+        for (position, date) in lines
+            .iter()
+            .filter_map(|&index| dates.get(index))
+            .enumerate()
+        {
+            match spans.last_mut() {
+                Some((last, range)) if last == date => range.end = position + 1,
+                _ => spans.push((*date, position..position + 1)),
+            }
+        }
+        Self { all, lines, spans }
+    }
+
+    /// Every line's index, in claim order.
+    pub(crate) fn all(&self) -> &[usize] {
+        &self.all
+    }
+
+    /// Each visit's date and lines, in date order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Date, &[usize])> + '_ {
+        self.spans
+            .iter()
+            .map(|(date, range)| (*date, self.lines.get(range.clone()).unwrap_or_default()))
+    }
+
+    /// The lines of the visit on `date` (none when no line has that date).
+    pub(crate) fn on(&self, date: Date) -> &[usize] {
+        self.iter()
+            .find(|(day, _)| *day == date)
+            .map_or(&[], |(_, lines)| lines)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Which visit of the claim `date` is: 0 for the first.
+    pub(crate) fn position(&self, date: Date) -> Option<usize> {
+        self.spans.iter().position(|(day, _)| *day == date)
     }
 }
 
@@ -228,12 +340,12 @@ fn policy_version(policy: &CompiledPolicy, date: Date) -> String {
 struct Run<'a> {
     claim: &'a Claim,
     policy: &'a CompiledPolicy,
-    visits: &'a BTreeMap<Date, Vec<usize>>,
+    visits: &'a Visits,
     findings: Vec<Finding>,
     /// Per line, the units a unit rule supports.
     supported: Vec<Option<u32>>,
     /// Claim-wide general rules already judged (by address: once per claim).
-    claim_rules_done: std::collections::BTreeSet<usize>,
+    claim_rules_done: Vec<usize>,
 }
 
 /// What a finding says, before it is attached to its rule.
@@ -323,7 +435,7 @@ impl<'a> Run<'a> {
                 end: span.end,
             }),
             policy_span: PolicySpan {
-                file: rule.location.file.display().to_string(),
+                file: rule.file_name.clone(),
                 line: rule.location.line,
                 column: rule.location.column,
             },
@@ -351,52 +463,29 @@ impl<'a> Run<'a> {
         rule: &CompiledRule,
         date: Date,
         line: Option<usize>,
-        extras: &[(&str, String)],
+        extras: &[(&str, value::Value<'_>)],
     ) -> String {
-        let visit = self
-            .visits
-            .get(&date)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let visit = self.visits.on(date);
         let scope = value::Scope {
             claim: self.claim,
             policy: self.policy,
             date,
             visit,
+            all_lines: self.visits.all(),
             line,
         };
-        let fill = |name: &str| match extras.iter().find(|(key, _)| *key == name) {
-            Some((_, value)) => value.clone(),
-            None if !name.contains('.') && self.policy.constants.contains_key(name) => scope
-                .judge(&crate::compile::Cond::Constant(name.to_owned()))
-                .display(),
-            None => {
-                let segments: Vec<String> = name.split('.').map(str::to_owned).collect();
-                scope.field(&segments).display()
+        let mut out = String::with_capacity(rule.message.literal_len() + 32);
+        for segment in &rule.message.segments {
+            match segment {
+                Segment::Text(text) => out.push_str(text),
+                Segment::Placeholder { name, lookup } => {
+                    match extras.iter().find(|(key, _)| key == name) {
+                        Some((_, value)) => value.write_display(&mut out),
+                        None => scope.judge(lookup).write_display(&mut out),
+                    }
+                }
             }
-        };
-        // One pass: `{name}` is filled, `{{` and `}}` are literal braces.
-        let mut out = String::with_capacity(rule.message.text.len() + 32);
-        let mut rest = rule.message.text.as_str();
-        while let Some(at) = rest.find(['{', '}']) {
-            out.push_str(rest.get(..at).unwrap_or_default());
-            let tail = rest.get(at..).unwrap_or_default();
-            let (written, used) = if tail.starts_with("{{") {
-                ("{".to_owned(), 2)
-            } else if tail.starts_with("}}") {
-                ("}".to_owned(), 2)
-            } else if let (true, Some(close)) = (tail.starts_with('{'), tail.find('}')) {
-                (
-                    fill(tail.get(1..close).unwrap_or_default().trim()),
-                    close + 1,
-                )
-            } else {
-                (tail.get(..1).unwrap_or_default().to_owned(), 1)
-            };
-            out.push_str(&written);
-            rest = tail.get(used..).unwrap_or_default();
         }
-        out.push_str(rest);
         out
     }
 

@@ -40,19 +40,19 @@ pub fn saturating_sum(values: impl IntoIterator<Item = u32>) -> u32 {
 /// `billed` (the units on the claim, if given) decides, so a biller's
 /// permitted choice is never called wrong; otherwise the earlier line takes it.
 pub fn cms_allocation(minutes: &[u32], total_minutes: u32, billed: Option<&[u32]>) -> Vec<u32> {
-    let full: Vec<u32> = minutes.iter().map(|m| m / UNIT_MINUTES).collect();
-    let full_sum = saturating_sum(full.iter().copied());
+    // Full units first: `units` starts as each line's full units.
+    let mut units: Vec<u32> = minutes.iter().map(|m| m / UNIT_MINUTES).collect();
+    let full_sum = saturating_sum(units.iter().copied());
     let mut remaining = total_time_units(total_minutes).saturating_sub(full_sum);
-    let mut units = full.clone();
     // Lines with minutes left over, most first; among equals, the biller's
     // choice (a line billed one unit above its full units) first, then line order.
     let mut candidates: Vec<(usize, u32, bool)> = minutes
         .iter()
-        .zip(&full)
         .enumerate()
-        .map(|(index, (m, f))| {
-            let leftover = m - f * UNIT_MINUTES;
-            let chosen = billed.and_then(|b| b.get(index)).is_some_and(|&b| b > *f);
+        .map(|(index, m)| {
+            let full = m / UNIT_MINUTES;
+            let leftover = m - full * UNIT_MINUTES;
+            let chosen = billed.and_then(|b| b.get(index)).is_some_and(|&b| b > full);
             (index, leftover, chosen)
         })
         .filter(|(_, leftover, _)| *leftover > 0)

@@ -1,91 +1,301 @@
 //! Values of claim facts, and conditions judged with three values: a rule that
 //! needs a fact the claim does not carry is neither passed nor failed.
+//!
+//! Values borrow from the claim and the policy: judging a condition or filling
+//! in a message allocates only for the paths of missing facts.
 
-use crate::claim::{Claim, Line};
-use crate::codes::{normalize_diagnosis, Modifier, PlaceOfService, ProcedureCode};
+use crate::claim::{Claim, Line, Located};
+use crate::codes::{DiagnosisCode, Modifier, PlaceOfService, ProcedureCode};
 use crate::codeset::SetValue;
-use crate::compile::{CompiledPolicy, Cond, VersionedSet};
+use crate::compile::{
+    CompiledPolicy, Cond, DocumentationField, Field, FieldRef, HistoryField, LineField,
+    VersionedSet,
+};
 use crate::syntax::{ArithOp, CompareOp, Literal};
 use crate::Date;
 
 /// A fact's value. Numbers carry no unit here: the checker has already
 /// made sure minutes are compared with minutes.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Flag(bool),
     Number(i64),
     /// Dollars, in cents.
     Money(i64),
     Date(Date),
-    Text(String),
+    Text(&'a str),
     Procedure(ProcedureCode),
     /// Upper-case, without its dot.
-    Diagnosis(String),
+    Diagnosis(DiagnosisCode),
     Modifier(Modifier),
     Place(PlaceOfService),
-    List(Vec<Value>),
+    List(List<'a>),
     /// The lines of a visit or claim (for `count` and `sum`).
-    Lines(Vec<usize>),
+    Lines(&'a [usize]),
     /// The claim does not carry the fact: the claim paths that would hold it.
     Missing(Vec<String>),
 }
 
-impl Value {
-    /// How the value reads in a message.
-    pub fn display(&self) -> String {
-        match self {
-            Value::Flag(flag) => if *flag { "yes" } else { "no" }.to_owned(),
-            Value::Number(number) => number.to_string(),
-            Value::Money(cents) => dollars(*cents),
-            Value::Date(date) => date.to_string(),
-            Value::Text(text) => text.clone(),
-            Value::Procedure(code) => code.to_string(),
-            Value::Diagnosis(code) => display_diagnosis(code),
-            Value::Modifier(modifier) => modifier.to_string(),
-            Value::Place(place) => place.to_string(),
-            Value::List(items) if items.is_empty() => "none".to_owned(),
-            Value::List(items) => items
-                .iter()
-                .map(Value::display)
-                .collect::<Vec<_>>()
-                .join(", "),
-            Value::Lines(lines) => format!("{} lines", lines.len()),
-            Value::Missing(_) => "not given".to_owned(),
+/// A list fact, read in place from the claim where it can be.
+#[derive(Clone, Debug)]
+pub enum List<'a> {
+    Modifiers(&'a [Modifier]),
+    Procedures(&'a [ProcedureCode]),
+    Texts(&'a [String]),
+    Pointers(&'a [u8]),
+    /// Diagnoses as the claim writes them; codes that do not parse are left out.
+    Diagnoses(&'a [Located<String>]),
+    /// The diagnoses a line's 1-based pointers select (pointers out of range are left out).
+    PointedDiagnoses {
+        pointers: &'a [u8],
+        diagnoses: &'a [Located<String>],
+    },
+    /// Values worked out one by one (`lines.minutes`).
+    Values(Vec<Value<'a>>),
+}
+
+impl<'a> List<'a> {
+    /// The list's items, in order.
+    pub fn items(&self) -> ListItems<'_, 'a> {
+        ListItems {
+            list: self,
+            position: 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items().next().is_none()
+    }
+}
+
+impl PartialEq for List<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.items().eq(other.items())
+    }
+}
+
+/// The items of a [`List`].
+pub struct ListItems<'l, 'a> {
+    list: &'l List<'a>,
+    position: usize,
+}
+
+impl<'a> Iterator for ListItems<'_, 'a> {
+    type Item = Value<'a>;
+
+    fn next(&mut self) -> Option<Value<'a>> {
+        loop {
+            let position = self.position;
+            self.position += 1;
+            // `None`: the list has ended; `Some(None)`: an item left out.
+            let item: Option<Option<Value<'a>>> = match self.list {
+                List::Modifiers(items) => items.get(position).map(|m| Some(Value::Modifier(*m))),
+                List::Procedures(items) => items.get(position).map(|c| Some(Value::Procedure(*c))),
+                List::Texts(items) => items.get(position).map(|t| Some(Value::Text(t))),
+                List::Pointers(items) => items
+                    .get(position)
+                    .map(|p| Some(Value::Number(i64::from(*p)))),
+                List::Diagnoses(items) => items.get(position).map(|d| diagnosis(&d.value)),
+                List::PointedDiagnoses {
+                    pointers,
+                    diagnoses,
+                } => pointers.get(position).map(|pointer| {
+                    let index = usize::from(*pointer).checked_sub(1)?;
+                    diagnoses.get(index).and_then(|d| diagnosis(&d.value))
+                }),
+                List::Values(items) => items.get(position).map(|v| Some(v.clone())),
+            };
+            match item {
+                None => return None,
+                Some(Some(value)) => return Some(value),
+                Some(None) => {}
+            }
         }
     }
 }
 
+fn diagnosis<'a>(text: &str) -> Option<Value<'a>> {
+    DiagnosisCode::parse(text).ok().map(Value::Diagnosis)
+}
+
+impl Value<'_> {
+    /// How the value reads in a message.
+    pub fn display(&self) -> String {
+        let mut out = String::new();
+        self.write_display(&mut out);
+        out
+    }
+
+    /// [`Value::display`], written onto the end of `out`.
+    pub fn write_display(&self, out: &mut String) {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = match self {
+            Value::Flag(flag) => {
+                out.push_str(if *flag { "yes" } else { "no" });
+                Ok(())
+            }
+            Value::Number(number) => {
+                write_integer(*number, out);
+                Ok(())
+            }
+            Value::Money(cents) => {
+                write_dollars(*cents, out);
+                Ok(())
+            }
+            Value::Date(date) => {
+                write_date(*date, out);
+                Ok(())
+            }
+            Value::Text(text) => {
+                out.push_str(text);
+                Ok(())
+            }
+            Value::Procedure(code) => {
+                write_ascii(&code.chars(), out);
+                Ok(())
+            }
+            Value::Diagnosis(code) => {
+                write_diagnosis(code.as_str(), out);
+                Ok(())
+            }
+            Value::Modifier(modifier) => {
+                out.push_str(modifier.as_str());
+                Ok(())
+            }
+            Value::Place(place) => {
+                write_ascii(&place.digits(), out);
+                Ok(())
+            }
+            Value::List(list) => {
+                let mut empty = true;
+                for item in list.items() {
+                    if !empty {
+                        out.push_str(", ");
+                    }
+                    empty = false;
+                    item.write_display(out);
+                }
+                if empty {
+                    out.push_str("none");
+                }
+                Ok(())
+            }
+            Value::Lines(lines) => write!(out, "{} lines", lines.len()),
+            Value::Missing(_) => {
+                out.push_str("not given");
+                Ok(())
+            }
+        };
+    }
+}
+
+// Messages are written without `core::fmt` for the common values: its
+// machinery costs more than the writing.
+
+/// Code characters (ASCII by construction).
+fn write_ascii(bytes: &[u8], out: &mut String) {
+    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+}
+
+/// An integer in decimal, as `{}` writes it.
+pub fn write_integer(number: i64, out: &mut String) {
+    if number < 0 {
+        out.push('-');
+    }
+    write_unsigned(number.unsigned_abs(), out);
+}
+
+fn write_unsigned(mut number: u64, out: &mut String) {
+    // u64::MAX has 20 digits; filled from the right.
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (number % 10) as u8;
+        number /= 10;
+        start -= 1;
+        if number == 0 {
+            break;
+        }
+    }
+    write_ascii(digits.get(start..).unwrap_or_default(), out);
+}
+
+/// A date as `YYYY-MM-DD`, as jiff's `Display` writes years 0 to 9999.
+pub fn write_date(date: Date, out: &mut String) {
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{date}");
+        return;
+    }
+    let two = |n: i8| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+    let [y1, y2] = two((year / 100) as i8);
+    let [y3, y4] = two((year % 100) as i8);
+    let [m1, m2] = two(date.month());
+    let [d1, d2] = two(date.day());
+    write_ascii(&[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2], out);
+}
+
 /// `I69351` → `I69.351`.
 pub fn display_diagnosis(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + 1);
+    write_diagnosis(code, &mut out);
+    out
+}
+
+fn write_diagnosis(code: &str, out: &mut String) {
     match (code.get(..3), code.get(3..)) {
-        (Some(category), Some(rest)) if !rest.is_empty() => format!("{category}.{rest}"),
-        _ => code.to_owned(),
+        (Some(category), Some(rest)) if !rest.is_empty() => {
+            out.push_str(category);
+            out.push('.');
+            out.push_str(rest);
+        }
+        _ => out.push_str(code),
     }
 }
 
 /// Dollar amounts are kept in cents.
-fn money(cents: u64) -> Value {
+fn money<'a>(cents: u64) -> Value<'a> {
     Value::Money(i64::try_from(cents).unwrap_or(i64::MAX))
 }
 
 /// `248000` cents → `$2,480.00`.
 pub fn dollars(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (position, digit) in whole.chars().enumerate() {
-        if position > 0 && (whole.len() - position) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}${grouped}.{:02}", cents % 100)
+    let mut out = String::new();
+    write_dollars(cents, &mut out);
+    out
 }
 
-fn number(value: u32) -> Value {
+/// [`dollars`], written onto the end of `out`.
+fn write_dollars(cents: i64, out: &mut String) {
+    if cents < 0 {
+        out.push('-');
+    }
+    let cents = cents.unsigned_abs();
+    out.push('$');
+    let start = out.len();
+    write_unsigned(cents / 100, out);
+    let digits = out.len() - start;
+    // A comma before each group of three digits, right to left, so the places
+    // still to fill are not moved.
+    let mut grouped = 3;
+    while grouped < digits {
+        out.insert(start + digits - grouped, ',');
+        grouped += 3;
+    }
+    let rest = cents % 100;
+    out.push('.');
+    write_ascii(&[b'0' + (rest / 10) as u8, b'0' + (rest % 10) as u8], out);
+}
+
+fn number<'a>(value: u32) -> Value<'a> {
     Value::Number(i64::from(value))
 }
+
+/// A line's diagnosis pointers when it gives none.
+const FIRST_DIAGNOSIS: &[u8] = &[1];
 
 /// What a condition or message is judged on: the claim, and the visit and
 /// line in focus.
@@ -96,6 +306,8 @@ pub struct Scope<'a> {
     pub date: Date,
     /// Indexes of the visit's lines (all lines for a claim-wide rule).
     pub visit: &'a [usize],
+    /// Indexes of every line of the claim, in order.
+    pub all_lines: &'a [usize],
     pub line: Option<usize>,
 }
 
@@ -110,262 +322,207 @@ impl<'a> Scope<'a> {
             policy: self.policy,
             date: self.date,
             visit: self.visit,
+            all_lines: self.all_lines,
             line: Some(index),
         }
     }
 
-    /// The value of a claim field path, or `Missing` with its claim path.
-    pub fn field(&self, segments: &[String]) -> Value {
-        // Paths have at most four parts; a small array spares an allocation per lookup.
-        let mut buffer = [""; 6];
-        for (slot, segment) in buffer.iter_mut().zip(segments) {
-            *slot = segment;
-        }
-        let Some(parts) = buffer.get(..segments.len()) else {
-            return Value::Missing(Vec::new());
-        };
-        match parts {
-            ["line", rest @ ..] => match self.line {
-                Some(index) => self.line_field(index, rest),
-                None => Value::Missing(Vec::new()),
-            },
-            ["visit", "date_of_service"] => Value::Date(self.date),
-            ["visit", "lines", rest @ ..] => self.lines_field(self.visit, rest),
-            ["lines", rest @ ..] => {
-                let all: Vec<usize> = (0..self.claim.lines.len()).collect();
-                self.lines_field(&all, rest)
-            }
-            rest => self.claim_field(rest),
-        }
-    }
-
-    fn lines_field(&self, lines: &[usize], rest: &[&str]) -> Value {
-        if rest.is_empty() {
-            return Value::Lines(lines.to_vec());
-        }
-        Value::List(
-            lines
-                .iter()
-                .map(|&index| self.line_field(index, rest))
-                .collect(),
-        )
-    }
-
-    fn line_field(&self, index: usize, rest: &[&str]) -> Value {
-        let Some(line) = self.line(index) else {
-            return Value::Missing(Vec::new());
-        };
-        let path = |field: &str| format!("/lines/{index}/{field}");
-        match rest {
-            ["code"] => Value::Procedure(line.code.value),
-            ["modifiers"] => Value::List(
-                line.modifiers
-                    .value
-                    .iter()
-                    .map(|m| Value::Modifier(*m))
-                    .collect(),
-            ),
-            ["units"] => number(line.units.value),
-            ["minutes"] => line.minutes.as_ref().map_or_else(
-                || Value::Missing(vec![path("minutes")]),
-                |m| number(m.value),
-            ),
-            ["charge"] => line
-                .charge
-                .as_ref()
-                .map_or_else(|| Value::Missing(vec![path("charge")]), |c| money(c.value)),
-            ["date_of_service"] => self.claim.line_date(line).map_or_else(
-                || Value::Missing(vec![path("date_of_service")]),
-                Value::Date,
-            ),
-            ["place_of_service"] => self.claim.line_place(line).map_or_else(
-                || Value::Missing(vec![path("place_of_service")]),
-                Value::Place,
-            ),
-            ["diagnosis_pointers"] => Value::List(
-                pointers(line)
-                    .into_iter()
-                    .map(|p| Value::Number(i64::from(p)))
-                    .collect(),
-            ),
-            ["diagnoses"] => Value::List(
-                line_diagnoses(self.claim, line)
-                    .into_iter()
-                    .map(Value::Diagnosis)
-                    .collect(),
-            ),
-            _ => Value::Missing(Vec::new()),
-        }
-    }
-
-    fn claim_field(&self, rest: &[&str]) -> Value {
+    /// The value of a claim fact, or `Missing` with its claim path.
+    pub fn field(&self, field: &FieldRef) -> Value<'a> {
+        let missing = || Value::Missing(vec![field.pointer.to_string()]);
         let claim = self.claim;
-        let text = |value: &Option<crate::claim::Located<String>>, path: &str| {
+        let text = |value: &'a Option<Located<String>>, path: &str| {
             value.as_ref().map_or_else(
                 || Value::Missing(vec![path.to_owned()]),
-                |v| Value::Text(v.value.clone()),
+                |v| Value::Text(&v.value),
             )
         };
-        let count = |value: Option<&crate::claim::Located<u32>>, path: &str| {
-            value.map_or_else(
-                || Value::Missing(vec![path.to_owned()]),
-                |v| number(v.value),
-            )
-        };
-        let date = |value: Option<&crate::claim::Located<Date>>, path: &str| {
+        let date = |value: Option<&Located<Date>>, path: &str| {
             value.map_or_else(
                 || Value::Missing(vec![path.to_owned()]),
                 |v| Value::Date(v.value),
             )
         };
-        match rest {
-            ["id"] => Value::Text(claim.id.value.clone()),
-            ["payer"] => Value::Text(claim.payer.value.clone()),
-            ["plan"] => text(&claim.plan, "/plan"),
-            ["date_of_service"] => date(claim.date_of_service.as_ref(), "/date_of_service"),
-            ["place_of_service"] => claim.place_of_service.as_ref().map_or_else(
+        match field.field {
+            Field::Line(line_field) => match self.line {
+                Some(index) => self.line_field(index, line_field),
+                None => Value::Missing(Vec::new()),
+            },
+            Field::VisitDate => Value::Date(self.date),
+            Field::VisitLines(line_field) => self.lines_field(self.visit, line_field),
+            Field::Lines(line_field) => self.lines_field(self.all_lines, line_field),
+            Field::Id => Value::Text(&claim.id.value),
+            Field::Payer => Value::Text(&claim.payer.value),
+            Field::Plan => text(&claim.plan, "/plan"),
+            Field::DateOfService => date(claim.date_of_service.as_ref(), "/date_of_service"),
+            Field::PlaceOfService => claim.place_of_service.as_ref().map_or_else(
                 || Value::Missing(vec!["/place_of_service".to_owned()]),
                 |p| Value::Place(p.value),
             ),
-            ["diagnoses"] => Value::List(
-                claim
-                    .diagnoses
-                    .iter()
-                    .filter_map(|d| normalize_diagnosis(&d.value).ok())
-                    .map(Value::Diagnosis)
-                    .collect(),
-            ),
-            ["member", field] => match &claim.member {
-                None => Value::Missing(vec![format!("/member/{field}")]),
-                Some(member) => match *field {
-                    "id" => text(&member.id, "/member/id"),
-                    _ => date(member.birth_date.as_ref(), "/member/birth_date"),
-                },
+            Field::Diagnoses => Value::List(List::Diagnoses(&claim.diagnoses)),
+            Field::MemberId | Field::MemberBirthDate => match &claim.member {
+                None => missing(),
+                Some(member) if field.field == Field::MemberId => text(&member.id, "/member/id"),
+                Some(member) => date(member.birth_date.as_ref(), "/member/birth_date"),
             },
-            ["provider", field] => {
-                let provider = &claim.provider;
-                match *field {
-                    "npi" => Value::Text(provider.npi.value.clone()),
-                    "discipline" => Value::Text(provider.discipline.value.keyword().to_owned()),
-                    "role" => Value::Text(provider.role.value.keyword().to_owned()),
-                    "taxonomy" => text(&provider.taxonomy, "/provider/taxonomy"),
-                    _ => text(&provider.credential, "/provider/credential"),
+            Field::Npi => Value::Text(&claim.provider.npi.value),
+            Field::Discipline => Value::Text(claim.provider.discipline.value.keyword()),
+            Field::Role => Value::Text(claim.provider.role.value.keyword()),
+            Field::Taxonomy => text(&claim.provider.taxonomy, "/provider/taxonomy"),
+            Field::Credential => text(&claim.provider.credential, "/provider/credential"),
+            Field::AuthNumber
+            | Field::AuthCodes
+            | Field::AuthUnits
+            | Field::AuthFrom
+            | Field::AuthThrough => {
+                let Some(auth) = &claim.prior_authorization else {
+                    return missing();
+                };
+                match field.field {
+                    Field::AuthNumber => Value::Text(&auth.number.value),
+                    Field::AuthCodes => auth.codes.as_ref().map_or_else(
+                        || Value::Missing(vec!["/prior_authorization/codes".to_owned()]),
+                        |codes| Value::List(List::Procedures(&codes.value)),
+                    ),
+                    Field::AuthUnits => auth.units.as_ref().map_or_else(
+                        || Value::Missing(vec!["/prior_authorization/units".to_owned()]),
+                        |v| number(v.value),
+                    ),
+                    Field::AuthFrom => date(auth.from.as_ref(), "/prior_authorization/from"),
+                    _ => date(auth.through.as_ref(), "/prior_authorization/through"),
                 }
             }
-            ["prior_authorization", field] => match &claim.prior_authorization {
-                None => Value::Missing(vec![format!("/prior_authorization/{field}")]),
-                Some(auth) => match *field {
-                    "number" => Value::Text(auth.number.value.clone()),
-                    "codes" => auth.codes.as_ref().map_or_else(
-                        || Value::Missing(vec!["/prior_authorization/codes".to_owned()]),
-                        |codes| {
-                            Value::List(codes.value.iter().map(|c| Value::Procedure(*c)).collect())
-                        },
-                    ),
-                    "units" => count(auth.units.as_ref(), "/prior_authorization/units"),
-                    "from" => date(auth.from.as_ref(), "/prior_authorization/from"),
-                    _ => date(auth.through.as_ref(), "/prior_authorization/through"),
-                },
-            },
-            ["documentation", rest @ ..] => self.documentation_field(rest),
-            ["history", rest @ ..] => {
-                // The path is written only when the fact is missing.
-                let missing = || Value::Missing(vec![format!("/history/{}", rest.join("/"))]);
+            Field::Documentation(fact) => self.documentation_field(fact, field),
+            Field::History(fact) => {
                 let Some(history) = &claim.history else {
                     return missing();
                 };
-                let counted = |value: Option<&crate::claim::Located<u32>>| {
-                    value.map_or_else(missing, |v| number(v.value))
-                };
-                match rest {
-                    ["visits_this_year"] => counted(history.visits_this_year.as_ref()),
-                    ["visits_under_authorization"] => {
+                let counted =
+                    |value: Option<&Located<u32>>| value.map_or_else(missing, |v| number(v.value));
+                let allowed = history.therapy_allowed_ytd.as_ref();
+                match fact {
+                    HistoryField::VisitsThisYear => counted(history.visits_this_year.as_ref()),
+                    HistoryField::VisitsUnderAuthorization => {
                         counted(history.visits_under_authorization.as_ref())
                     }
-                    ["therapy_allowed_ytd", bucket] => {
-                        let amount =
-                            history.therapy_allowed_ytd.as_ref().and_then(
-                                |allowed| match *bucket {
-                                    "pt_slp" => allowed.pt_slp.as_ref(),
-                                    _ => allowed.ot.as_ref(),
-                                },
-                            );
-                        amount.map_or_else(missing, |a| money(a.value))
-                    }
-                    _ => missing(),
+                    HistoryField::AllowedPtSlp => allowed
+                        .and_then(|a| a.pt_slp.as_ref())
+                        .map_or_else(missing, |a| money(a.value)),
+                    HistoryField::AllowedOt => allowed
+                        .and_then(|a| a.ot.as_ref())
+                        .map_or_else(missing, |a| money(a.value)),
+                    HistoryField::Other => missing(),
                 }
             }
-            _ => Value::Missing(vec![format!("/{}", rest.join("/"))]),
+            Field::Unknown => missing(),
+            Field::Nothing => Value::Missing(Vec::new()),
         }
     }
 
-    fn documentation_field(&self, rest: &[&str]) -> Value {
+    fn lines_field(&self, lines: &'a [usize], field: Option<LineField>) -> Value<'a> {
+        match field {
+            None => Value::Lines(lines),
+            Some(field) => Value::List(List::Values(
+                lines
+                    .iter()
+                    .map(|&index| self.line_field(index, field))
+                    .collect(),
+            )),
+        }
+    }
+
+    fn line_field(&self, index: usize, field: LineField) -> Value<'a> {
+        let Some(line) = self.line(index) else {
+            return Value::Missing(Vec::new());
+        };
+        // The path is written only when the fact is missing.
+        let missing = |name: &str| Value::Missing(vec![format!("/lines/{index}/{name}")]);
+        match field {
+            LineField::Code => Value::Procedure(line.code.value),
+            LineField::Modifiers => Value::List(List::Modifiers(&line.modifiers.value)),
+            LineField::Units => number(line.units.value),
+            LineField::Minutes => line
+                .minutes
+                .as_ref()
+                .map_or_else(|| missing("minutes"), |m| number(m.value)),
+            LineField::Charge => line
+                .charge
+                .as_ref()
+                .map_or_else(|| missing("charge"), |c| money(c.value)),
+            LineField::DateOfService => self
+                .claim
+                .line_date(line)
+                .map_or_else(|| missing("date_of_service"), Value::Date),
+            LineField::PlaceOfService => self
+                .claim
+                .line_place(line)
+                .map_or_else(|| missing("place_of_service"), Value::Place),
+            LineField::DiagnosisPointers => Value::List(List::Pointers(pointers(line))),
+            LineField::Diagnoses => Value::List(line_diagnoses(self.claim, line)),
+            LineField::Other => Value::Missing(Vec::new()),
+        }
+    }
+
+    fn documentation_field(&self, fact: DocumentationField, field: &FieldRef) -> Value<'a> {
         let Some(doc) = &self.claim.documentation else {
             return Value::Missing(vec!["/documentation".to_owned()]);
         };
         // The path is written only when the fact is missing.
-        let missing = || Value::Missing(vec![format!("/documentation/{}", rest.join("/"))]);
-        let text = |value: &Option<crate::claim::Located<String>>| {
+        let missing = || Value::Missing(vec![field.pointer.to_string()]);
+        let text = |value: &'a Option<Located<String>>| {
             value
                 .as_ref()
-                .map_or_else(missing, |v| Value::Text(v.value.clone()))
+                .map_or_else(missing, |v| Value::Text(&v.value))
         };
-        let count = |value: &Option<crate::claim::Located<u32>>| {
-            value.as_ref().map_or_else(missing, |v| number(v.value))
-        };
-        let date = |value: Option<&crate::claim::Located<Date>>| {
-            value.map_or_else(missing, |v| Value::Date(v.value))
-        };
-        match rest {
-            ["objective"] => text(&doc.objective),
-            ["performance"] => text(&doc.performance),
-            ["progress"] => text(&doc.progress),
-            ["functional_goals"] => doc.functional_goals.as_ref().map_or_else(missing, |goals| {
-                Value::List(goals.value.iter().cloned().map(Value::Text).collect())
-            }),
-            ["caregiver_trained"] => doc
+        let count =
+            |value: &Option<Located<u32>>| value.as_ref().map_or_else(missing, |v| number(v.value));
+        let date =
+            |value: Option<&Located<Date>>| value.map_or_else(missing, |v| Value::Date(v.value));
+        let plan = doc.plan_of_care.as_ref();
+        let telehealth = doc.telehealth.as_ref();
+        match fact {
+            DocumentationField::Objective => text(&doc.objective),
+            DocumentationField::Performance => text(&doc.performance),
+            DocumentationField::Progress => text(&doc.progress),
+            DocumentationField::FunctionalGoals => doc
+                .functional_goals
+                .as_ref()
+                .map_or_else(missing, |goals| Value::List(List::Texts(&goals.value))),
+            DocumentationField::CaregiverTrained => doc
                 .caregiver_trained
                 .as_ref()
                 .map_or_else(missing, |v| Value::Flag(v.value)),
-            ["total_timed_minutes"] => count(&doc.total_timed_minutes),
-            ["total_treatment_minutes"] => count(&doc.total_treatment_minutes),
-            ["visits_since_progress_report"] => count(&doc.visits_since_progress_report),
-            ["plan_of_care", field] => {
-                let plan = doc.plan_of_care.as_ref();
-                let value = plan.and_then(|plan| match *field {
-                    "established" => plan.established.as_ref(),
-                    "certified" => plan.certified.as_ref(),
-                    _ => plan.through.as_ref(),
-                });
-                date(value)
+            DocumentationField::TotalTimedMinutes => count(&doc.total_timed_minutes),
+            DocumentationField::TotalTreatmentMinutes => count(&doc.total_treatment_minutes),
+            DocumentationField::VisitsSinceProgressReport => {
+                count(&doc.visits_since_progress_report)
             }
-            ["telehealth", "modality"] => doc
-                .telehealth
-                .as_ref()
+            DocumentationField::PlanEstablished => date(plan.and_then(|p| p.established.as_ref())),
+            DocumentationField::PlanCertified => date(plan.and_then(|p| p.certified.as_ref())),
+            DocumentationField::PlanThrough => date(plan.and_then(|p| p.through.as_ref())),
+            DocumentationField::TelehealthModality => telehealth
                 .and_then(|t| t.modality.as_ref())
                 .map_or_else(missing, |m| {
-                    Value::Text(
-                        match m.value {
-                            crate::claim::Modality::AudioVideo => "audio_video",
-                            crate::claim::Modality::AudioOnly => "audio_only",
-                        }
-                        .to_owned(),
-                    )
+                    Value::Text(match m.value {
+                        crate::claim::Modality::AudioVideo => "audio_video",
+                        crate::claim::Modality::AudioOnly => "audio_only",
+                    })
                 }),
-            ["telehealth", "patient_consent"] => doc
-                .telehealth
-                .as_ref()
+            DocumentationField::TelehealthConsent => telehealth
                 .and_then(|t| t.patient_consent.as_ref())
                 .map_or_else(missing, |c| Value::Flag(c.value)),
-            ["activities", ..] => doc.activities.as_ref().map_or_else(missing, |a| {
+            DocumentationField::Activities => doc.activities.as_ref().map_or_else(missing, |a| {
                 Value::Number(i64::try_from(a.value.len()).unwrap_or(i64::MAX))
             }),
-            _ => missing(),
+            DocumentationField::Other => missing(),
         }
     }
 
-    /// A constant's value on the scope's date.
-    fn constant(&self, name: &str) -> Value {
+    /// The value on the scope's date of the policy's constant `name`.
+    pub fn constant<'c>(&self, name: &str) -> Value<'c>
+    where
+        'a: 'c,
+    {
         match self
             .policy
             .constants
@@ -379,13 +536,20 @@ impl<'a> Scope<'a> {
     }
 
     /// Judges a condition: `Flag`, or `Missing` with the facts it needs.
-    pub fn judge(&self, cond: &Cond) -> Value {
+    pub fn judge<'c>(&self, cond: &'c Cond) -> Value<'c>
+    where
+        'a: 'c,
+    {
         match cond {
             Cond::Literal(literal) => literal_value(literal),
-            Cond::Field(path) => self.field(path),
-            Cond::Constant(name) => self.constant(name),
-            Cond::Word(word) => Value::Text(word.clone()),
-            Cond::Present(path) => match self.field(path) {
+            Cond::Field(field) => self.field(field),
+            Cond::Constant { versions, .. } => match versions.on(self.date) {
+                Some(literal) => literal_value(literal),
+                // No version in force on this date: the policy says nothing for it.
+                None => Value::Missing(Vec::new()),
+            },
+            Cond::Word(word) => Value::Text(word),
+            Cond::Present(field) => match self.field(field) {
                 Value::Missing(_) => Value::Flag(false),
                 Value::Text(text) => Value::Flag(!text.trim().is_empty()),
                 Value::List(items) => Value::Flag(!items.is_empty()),
@@ -413,9 +577,9 @@ impl<'a> Scope<'a> {
                     (a, b) => missing_of(&[a, b]),
                 },
             },
-            Cond::Compare(op, a, b) => compare(*op, self.judge(a), self.judge(b)),
-            Cond::Arith(op, a, b) => arith(*op, self.judge(a), self.judge(b)),
-            Cond::InSet { negate, value, set } => match self.judge(value) {
+            Cond::Compare(op, a, b) => compare(*op, self.operand(a), self.operand(b)),
+            Cond::Arith(op, a, b) => arith(*op, self.operand(a), self.operand(b)),
+            Cond::InSet { negate, value, set } => match self.operand(value) {
                 Value::Missing(paths) => Value::Missing(paths),
                 value => Value::Flag(in_set(&value, set, self.date) != *negate),
             },
@@ -423,44 +587,54 @@ impl<'a> Scope<'a> {
                 negate,
                 value,
                 words,
-            } => match self.judge(value) {
-                Value::Text(word) => Value::Flag(words.contains(&word) != *negate),
+            } => match self.operand(value) {
+                Value::Text(word) => Value::Flag(words.iter().any(|w| w == word) != *negate),
                 Value::Missing(paths) => Value::Missing(paths),
                 _ => Value::Flag(*negate),
             },
-            // The common case, `line.modifiers includes [...]`, without building a list.
-            Cond::Includes { list, set } if is_line_modifiers(list) => {
-                match self.line.and_then(|l| self.claim.lines.get(l)) {
-                    Some(line) => Value::Flag(
-                        line.modifiers
-                            .value
-                            .iter()
-                            .any(|m| in_set(&Value::Modifier(*m), set, self.date)),
-                    ),
-                    None => Value::Missing(Vec::new()),
-                }
-            }
-            Cond::Includes { list, set } => match self.judge(list) {
+            Cond::Includes { list, set } => match self.operand(list) {
                 Value::List(items) => {
-                    Value::Flag(items.iter().any(|item| in_set(item, set, self.date)))
+                    // The set in force is found once, not per item.
+                    let members = set.on(self.date);
+                    Value::Flag(items.items().any(|item| is_member(&item, members)))
                 }
                 Value::Missing(paths) => Value::Missing(paths),
                 _ => Value::Flag(false),
             },
             Cond::Count { list, filter } => self.aggregate(list, filter.as_deref(), None),
-            Cond::Sum { path, filter } => {
-                let (list, field) = path.split_at(path.len().saturating_sub(1));
-                self.aggregate(list, filter.as_deref(), field.first().map(String::as_str))
-            }
+            Cond::Sum {
+                list,
+                field,
+                filter,
+            } => self.aggregate(list, filter.as_deref(), Some(*field)),
+        }
+    }
+
+    /// [`Scope::judge`] of an operand: a field or literal (most operands) is
+    /// read in place, without another round through `judge`.
+    #[inline]
+    fn operand<'c>(&self, cond: &'c Cond) -> Value<'c>
+    where
+        'a: 'c,
+    {
+        match cond {
+            Cond::Field(field) => self.field(field),
+            Cond::Literal(literal) => literal_value(literal),
+            _ => self.judge(cond),
         }
     }
 
     /// `count(LIST where …)` and `sum(LIST.FIELD where …)` over lines.
-    fn aggregate(&self, list: &[String], filter: Option<&Cond>, field: Option<&str>) -> Value {
+    fn aggregate(
+        &self,
+        list: &FieldRef,
+        filter: Option<&Cond>,
+        field: Option<LineField>,
+    ) -> Value<'a> {
         let lines = match self.field(list) {
             Value::Lines(lines) => lines,
             Value::List(items) if field.is_none() && filter.is_none() => {
-                return Value::Number(i64::try_from(items.len()).unwrap_or(i64::MAX));
+                return Value::Number(i64::try_from(items.items().count()).unwrap_or(i64::MAX));
             }
             Value::Missing(paths) => return Value::Missing(paths),
             Value::Number(count) if field.is_none() => return Value::Number(count),
@@ -468,7 +642,7 @@ impl<'a> Scope<'a> {
         };
         let mut total = 0i64;
         let mut missing = Vec::new();
-        for index in lines {
+        for &index in lines {
             let scope = self.with_line(index);
             if let Some(filter) = filter {
                 match scope.judge(filter) {
@@ -482,7 +656,7 @@ impl<'a> Scope<'a> {
             }
             match field {
                 None => total = total.saturating_add(1),
-                Some(name) => match scope.line_field(index, &[name]) {
+                Some(field) => match scope.line_field(index, field) {
                     Value::Number(value) | Value::Money(value) => {
                         total = total.saturating_add(value)
                     }
@@ -499,27 +673,22 @@ impl<'a> Scope<'a> {
     }
 }
 
-fn is_line_modifiers(cond: &Cond) -> bool {
-    matches!(cond, Cond::Field(path) if path.len() == 2 && path.first().is_some_and(|p| p == "line") && path.get(1).is_some_and(|p| p == "modifiers"))
-}
-
 /// The 1-based diagnosis pointers of a line (pointer 1 when none are given).
-pub fn pointers(line: &Line) -> Vec<u8> {
+pub fn pointers(line: &Line) -> &[u8] {
     line.diagnosis_pointers
         .as_ref()
-        .map_or_else(|| vec![1], |p| p.value.clone())
+        .map_or(FIRST_DIAGNOSIS, |p| p.value.as_slice())
 }
 
 /// The diagnoses a line points at, upper-case without dots.
-pub fn line_diagnoses(claim: &Claim, line: &Line) -> Vec<String> {
-    pointers(line)
-        .into_iter()
-        .filter_map(|pointer| claim.diagnoses.get(usize::from(pointer).checked_sub(1)?))
-        .filter_map(|code| normalize_diagnosis(&code.value).ok())
-        .collect()
+pub fn line_diagnoses<'a>(claim: &'a Claim, line: &'a Line) -> List<'a> {
+    List::PointedDiagnoses {
+        pointers: pointers(line),
+        diagnoses: &claim.diagnoses,
+    }
 }
 
-fn literal_value(literal: &Literal) -> Value {
+fn literal_value(literal: &Literal) -> Value<'_> {
     match literal {
         Literal::Integer(n) => Value::Number(i64::try_from(*n).unwrap_or(i64::MAX)),
         Literal::Money(n) => money(*n),
@@ -529,13 +698,13 @@ fn literal_value(literal: &Literal) -> Value {
         }
         Literal::Quantity(n, _) => Value::Number(i64::try_from(*n).unwrap_or(i64::MAX)),
         Literal::Date(date) => Value::Date(*date),
-        Literal::Text(text) => Value::Text(text.clone()),
+        Literal::Text(text) => Value::Text(text),
         Literal::Flag(flag) => Value::Flag(*flag),
     }
 }
 
 /// The facts two unknown operands need, together.
-fn missing_of(values: &[Value]) -> Value {
+fn missing_of<'a>(values: &[Value<'a>]) -> Value<'a> {
     let mut paths = Vec::new();
     for value in values {
         if let Value::Missing(more) = value {
@@ -549,7 +718,7 @@ fn missing_of(values: &[Value]) -> Value {
     Value::Missing(paths)
 }
 
-fn compare(op: CompareOp, a: Value, b: Value) -> Value {
+fn compare<'a>(op: CompareOp, a: Value<'a>, b: Value<'a>) -> Value<'a> {
     if matches!(a, Value::Missing(_)) || matches!(b, Value::Missing(_)) {
         return missing_of(&[a, b]);
     }
@@ -577,7 +746,7 @@ fn compare(op: CompareOp, a: Value, b: Value) -> Value {
     })
 }
 
-fn arith(op: ArithOp, a: Value, b: Value) -> Value {
+fn arith<'a>(op: ArithOp, a: Value<'a>, b: Value<'a>) -> Value<'a> {
     match (op, a, b) {
         (_, a @ Value::Missing(_), b) | (_, a, b @ Value::Missing(_)) => missing_of(&[a, b]),
         (ArithOp::Add, Value::Number(x), Value::Number(y)) => Value::Number(x.saturating_add(y)),
@@ -598,7 +767,7 @@ fn arith(op: ArithOp, a: Value, b: Value) -> Value {
     }
 }
 
-fn shift(date: Date, days: i64) -> Value {
+fn shift<'a>(date: Date, days: i64) -> Value<'a> {
     let days = days.clamp(-1_000_000, 1_000_000);
     date.checked_add(jiff::Span::new().days(days))
         .map_or_else(|_| Value::Missing(Vec::new()), Value::Date)
@@ -606,13 +775,20 @@ fn shift(date: Date, days: i64) -> Value {
 
 /// Whether a code value is in a code set on `date`.
 pub fn in_set(value: &Value, set: &VersionedSet, date: Date) -> bool {
-    match (value, set.on(date)) {
+    is_member(value, set.on(date))
+}
+
+/// Whether a code value is in a code set (none: no set in force).
+fn is_member(value: &Value, set: Option<&SetValue>) -> bool {
+    match (value, set) {
         (Value::Procedure(code), Some(SetValue::Procedure(codes))) => codes.contains(code),
         (Value::Modifier(modifier), Some(SetValue::Modifier(modifiers))) => {
             modifiers.contains(modifier)
         }
         (Value::Place(place), Some(SetValue::Place(places))) => places.contains(place),
-        (Value::Diagnosis(code), Some(SetValue::Diagnosis(diagnoses))) => diagnoses.contains(code),
+        (Value::Diagnosis(code), Some(SetValue::Diagnosis(diagnoses))) => {
+            diagnoses.contains(code.as_str())
+        }
         _ => false,
     }
 }
@@ -626,6 +802,25 @@ mod tests {
         assert_eq!(dollars(248_000), "$2,480.00");
         assert_eq!(dollars(5), "$0.05");
         assert_eq!(dollars(100_000_000), "$1,000,000.00");
+        assert_eq!(dollars(-123_456_789), "-$1,234,567.89");
+        assert_eq!(dollars(99_999), "$999.99");
         assert_eq!(Value::Money(241_000).display(), "$2,410.00");
+    }
+
+    #[test]
+    fn numbers_and_dates_read_as_core_fmt_writes_them() {
+        for number in [0, 7, -7, 10, 99, 1_000, i64::MAX, i64::MIN] {
+            assert_eq!(Value::Number(number).display(), number.to_string());
+        }
+        for date in [
+            Date::MIN,
+            Date::MAX,
+            Date::constant(2026, 3, 2),
+            Date::constant(999, 12, 31),
+            Date::constant(0, 1, 1),
+            Date::constant(-1, 1, 1),
+        ] {
+            assert_eq!(Value::Date(date).display(), date.to_string());
+        }
     }
 }

@@ -137,7 +137,7 @@ impl Collector {
             .findings
             .iter()
             .filter(|f| f.severity != FindingSeverity::Undetermined)
-            .map(|f| f.rule.as_str())
+            .map(|f| &*f.rule)
             .collect();
         let mut passed: Vec<&str> = Vec::new();
         for explanation in report.explanation.iter().flatten() {
@@ -167,7 +167,7 @@ impl Collector {
                 coverage.untested_payers.push(payer.clone());
                 continue;
             };
-            let mut ids: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
+            let mut ids: Vec<&str> = policy.rules.iter().map(|r| &*r.id).collect();
             ids.sort_unstable();
             ids.dedup();
             let rules = ids

@@ -342,7 +342,7 @@ fn run_test(
     let rules: Vec<&str> = policies
         .payers
         .get(&report.payer)
-        .map(|policy| policy.rules.iter().map(|r| r.id.as_str()).collect())
+        .map(|policy| policy.rules.iter().map(|r| &*r.id).collect())
         .unwrap_or_default();
     let mut check_rule = |rule: &str, place: Place| {
         if !rules.contains(&rule) {
@@ -398,7 +398,7 @@ fn run_test(
                 .findings
                 .iter()
                 .map(|f| FindingSummary {
-                    rule: f.rule.clone(),
+                    rule: f.rule.to_string(),
                     severity: f.severity,
                     line: f.line,
                     message: f.message.clone(),
@@ -466,7 +466,7 @@ fn compare(expect: &Expect, report: &ClaimReport) -> Vec<Mismatch> {
     for fires in &expect.fires {
         let wanted = &fires.value;
         let matched = report.findings.iter().any(|f| {
-            f.rule == wanted.rule
+            *f.rule == *wanted.rule
                 && f.severity == wanted.severity
                 && wanted.line.is_none_or(|line| f.line == Some(line))
         });
@@ -487,7 +487,7 @@ fn compare(expect: &Expect, report: &ClaimReport) -> Vec<Mismatch> {
         }
     }
     for rule in &expect.does_not_fire {
-        if report.findings.iter().any(|f| f.rule == rule.value) {
+        if report.findings.iter().any(|f| *f.rule == *rule.value) {
             mismatches.push(Mismatch {
                 place: rule.place,
                 expected: format!("does not fire {}", rule.value),
@@ -518,7 +518,7 @@ fn findings_of(report: &ClaimReport, rule: &str) -> String {
     let given: Vec<String> = report
         .findings
         .iter()
-        .filter(|f| f.rule == rule)
+        .filter(|f| &*f.rule == rule)
         .map(|f| {
             let place = f
                 .line

@@ -4,6 +4,8 @@
 //! Field order is the JSON order; every collection is in a stable order, so
 //! the same input gives byte-identical JSON.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::syntax::Category;
@@ -26,7 +28,7 @@ pub struct ClaimReport {
 /// How one rule was applied to one line (or visit).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Explanation {
-    pub rule: String,
+    pub rule: Arc<str>,
     pub line: Option<usize>,
     pub date_of_service: String,
     pub verdict: Verdict,
@@ -101,7 +103,8 @@ pub enum FindingSeverity {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub rule: String,
+    /// The rule's fixed texts are shared with the compiled rule, not copied.
+    pub rule: Arc<str>,
     pub category: Category,
     pub severity: FindingSeverity,
     /// For `undetermined`: the claim paths whose facts are needed.
@@ -111,11 +114,11 @@ pub struct Finding {
     pub line: Option<usize>,
     pub claim_span: Option<ClaimSpanOut>,
     pub policy_span: PolicySpan,
-    pub help: Option<String>,
-    pub carc: Option<String>,
+    pub help: Option<Arc<str>>,
+    pub carc: Option<Arc<str>>,
     /// Added in this version (the contract allows additions): the remark code.
-    pub rarc: Option<String>,
-    pub citation: Option<String>,
+    pub rarc: Option<Arc<str>>,
+    pub citation: Option<Arc<str>>,
     pub fix: Option<FixOut>,
 }
 
@@ -128,7 +131,7 @@ pub struct ClaimSpanOut {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PolicySpan {
-    pub file: String,
+    pub file: Arc<str>,
     pub line: usize,
     pub column: usize,
 }

@@ -336,7 +336,7 @@ impl<'a> FindingView<'a> {
                 notes.push(needs(finding));
             }
         }
-        notes.extend(finding.help.clone());
+        notes.extend(finding.help.as_deref().map(str::to_owned));
         notes.extend(denial_note(finding));
         notes.extend(
             finding
@@ -723,7 +723,7 @@ mod tests {
             .map_or(0, |index| index + 1);
         assert!(line > 0, "no rule {rule} in the policy fixture");
         PolicySpan {
-            file: POLICY_NAME.to_owned(),
+            file: POLICY_NAME.into(),
             line,
             column: 1,
         }
@@ -731,7 +731,7 @@ mod tests {
 
     fn finding(rule: &str, category: Category, severity: FindingSeverity) -> Finding {
         Finding {
-            rule: rule.to_owned(),
+            rule: rule.into(),
             category,
             severity,
             missing: Vec::new(),
@@ -774,11 +774,9 @@ mod tests {
                     "97535 is training of the patient. If the caregiver was trained without \
                      the patient present, report that part with the caregiver-training codes \
                      97550-97552 instead."
-                        .to_owned(),
+                        .into(),
                 ),
-                citation: Some(
-                    "CMS CY2024 PFS final rule (caregiver training services)".to_owned(),
-                ),
+                citation: Some("CMS CY2024 PFS final rule (caregiver training services)".into()),
                 ..finding(
                     "medicare.coding.caregiver-training",
                     Category::Other,
@@ -798,10 +796,10 @@ mod tests {
                 help: Some(
                     "Supply history.therapy_allowed_ytd.ot (the OT allowed amounts so far \
                      this year) so the KX threshold can be checked."
-                        .to_owned(),
+                        .into(),
                 ),
-                carc: Some("119".to_owned()),
-                citation: Some("SSA §1833(g)(7)(A) (BBA 2018 §50202)".to_owned()),
+                carc: Some("119".into()),
+                citation: Some("SSA §1833(g)(7)(A) (BBA 2018 §50202)".into()),
                 ..finding(
                     "medicare.threshold.kx-ot",
                     Category::Coverage,
@@ -820,9 +818,9 @@ mod tests {
                 help: Some(
                     "Medicare counts units from the total timed minutes of the day: 8-22 \
                      minutes = 1 unit, 23-37 = 2, 38-52 = 3."
-                        .to_owned(),
+                        .into(),
                 ),
-                citation: Some("CMS Pub. 100-04 Ch. 5 §20.2".to_owned()),
+                citation: Some("CMS Pub. 100-04 Ch. 5 §20.2".into()),
                 fix: Some(FixOut {
                     op: FixOp::SetUnits,
                     line: 1,
@@ -847,11 +845,11 @@ mod tests {
                 help: Some(
                     "If the services were distinct (separate 15-minute time blocks), append \
                      the modifier that says how and document it."
-                        .to_owned(),
+                        .into(),
                 ),
-                carc: Some("236".to_owned()),
+                carc: Some("236".into()),
                 citation: Some(
-                    "CMS NCCI Procedure-to-Procedure edits; NCCI Policy Manual Ch. I §E".to_owned(),
+                    "CMS NCCI Procedure-to-Procedure edits; NCCI Policy Manual Ch. I §E".into(),
                 ),
                 fix: Some(FixOut {
                     op: FixOp::AddModifier,
@@ -866,9 +864,9 @@ mod tests {
                 help: Some(
                     "State what the session aimed to achieve (for example, 'train the patient \
                      to use a walker safely')."
-                        .to_owned(),
+                        .into(),
                 ),
-                citation: Some("CMS Pub. 100-02 Ch. 15 §220.3".to_owned()),
+                citation: Some("CMS Pub. 100-02 Ch. 15 §220.3".into()),
                 ..finding(
                     "medicare.documentation.session-objective",
                     Category::Documentation,
@@ -962,7 +960,7 @@ mod tests {
         let finding = report
             .findings
             .iter()
-            .find(|f| f.rule == "ncci.ptp")
+            .find(|f| &*f.rule == "ncci.ptp")
             .map(|f| to_json(f, false))
             .unwrap_or_default();
         assert_key_order(
@@ -1172,8 +1170,8 @@ mod tests {
     #[test]
     fn notes_name_the_denial_codes_and_the_fix() {
         let mut finding = finding("ncci.ptp", Category::Units, FindingSeverity::Deny);
-        finding.carc = Some("151".to_owned());
-        finding.rarc = Some("N362".to_owned());
+        finding.carc = Some("151".into());
+        finding.rarc = Some("N362".into());
         assert_eq!(
             denial_note(&finding).as_deref(),
             Some("expected denial: CARC 151 (RARC N362)")

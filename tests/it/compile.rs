@@ -22,7 +22,7 @@ fn rule_ids(policies: &CompiledPolicies, payer: &str, code_text: &str, on: &str)
     let policy = policies.payers.get(payer).expect("payer compiled");
     let mut ids: Vec<String> = policy
         .rules_for(code(code_text), date(on))
-        .map(|rule| rule.id.clone())
+        .map(|rule| rule.id.to_string())
         .collect();
     ids.sort();
     ids
@@ -75,7 +75,7 @@ fn a_child_inherits_overrides_and_removes_rules() {
     let replace: Vec<_> = policy
         .rules
         .iter()
-        .filter(|rule| rule.id == "parent.replace")
+        .filter(|rule| &*rule.id == "parent.replace")
         .collect();
     assert_eq!(
         replace.len(),
@@ -96,7 +96,7 @@ fn inline_pair_tables_honour_row_dates() {
     let pairing = policy
         .rules
         .iter()
-        .find(|rule| rule.id == "example.pairs")
+        .find(|rule| &*rule.id == "example.pairs")
         .expect("pairing rule");
     let ppl::compile::RuleCheck::Pairing { table, bypass } = &pairing.check else {
         panic!("pairing rule compiles to a pairing check");
@@ -124,7 +124,7 @@ fn inline_daily_caps_honour_row_dates() {
     let cap_rule = policy
         .rules
         .iter()
-        .find(|rule| rule.id == "example.units.daily-cap")
+        .find(|rule| &*rule.id == "example.units.daily-cap")
         .expect("cap rule");
     let ppl::compile::RuleCheck::Units(ppl::compile::UnitsCheck::DailyCapTable(table)) =
         &cap_rule.check
@@ -149,7 +149,7 @@ fn a_table_read_from_several_cms_files_has_the_rows_of_all() {
     let rule = policy
         .rules
         .iter()
-        .find(|rule| rule.id == "example.ptp")
+        .find(|rule| &*rule.id == "example.ptp")
         .expect("pairing rule");
     let ppl::compile::RuleCheck::Pairing { table, .. } = &rule.check else {
         panic!("pairing rule compiles to a pairing check");

@@ -49,7 +49,11 @@ fn evaluate(text: &str) -> ClaimReport {
 }
 
 fn fired<'r>(report: &'r ClaimReport, rule: &str) -> Vec<&'r ppl::report::Finding> {
-    report.findings.iter().filter(|f| f.rule == rule).collect()
+    report
+        .findings
+        .iter()
+        .filter(|f| &*f.rule == rule)
+        .collect()
 }
 
 const GOOD_LINES: &str = r#"  - { code: "97535", modifiers: ["GO"], units: 2, minutes: 30, diagnosis_pointers: [1] }
@@ -213,7 +217,7 @@ fn explain_says_what_each_rule_looked_at() {
     let explanation = report.explanation.as_ref().expect("an explanation");
     let units = explanation
         .iter()
-        .find(|e| e.rule == "medicare.units.eight-minute" && e.line == Some(0))
+        .find(|e| &*e.rule == "medicare.units.eight-minute" && e.line == Some(0))
         .expect("the unit rule is explained for line 0");
     assert_eq!(units.verdict, ppl::report::Verdict::Passed);
     let seen: Vec<(&str, &str)> = units
@@ -231,7 +235,7 @@ fn explain_says_what_each_rule_looked_at() {
     );
     let kx = explanation
         .iter()
-        .find(|e| e.rule == "medicare.threshold.kx-ot" && e.line == Some(0))
+        .find(|e| &*e.rule == "medicare.threshold.kx-ot" && e.line == Some(0))
         .expect("the KX rule is explained");
     assert!(
         kx.looked_at

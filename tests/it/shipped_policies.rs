@@ -40,5 +40,5 @@ fn the_policies_built_into_the_binary_are_the_shipped_ones_and_check_clean() {
     let compiled = ppl::compile::compile(&checked).expect("compiles");
     let medicare = compiled.payers.get("medicare-part-b").expect("medicare");
     // The NCCI sample tables were read from the built-in data files too.
-    assert!(medicare.rules.iter().any(|rule| rule.id == "ncci.ptp"));
+    assert!(medicare.rules.iter().any(|rule| &*rule.id == "ncci.ptp"));
 }
