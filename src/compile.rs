@@ -617,8 +617,9 @@ impl CompiledPolicy {
             .map(|&(index, _)| index as usize)
     }
 
-    /// `PAYER@DATE`: the latest `from` among the rules and constants in force on
-    /// `date` (`PAYER@base` when none is dated).
+    /// `PAYER@DATE`: the version in force on `date`, named after the day it
+    /// started (the last day on or before `date` on which a rule, constant, code
+    /// set or table version started or stopped); `PAYER@base` before any.
     pub fn version_on(&self, date: Date) -> Option<&Arc<str>> {
         let after = self.versions.partition_point(|(start, _)| *start <= date);
         let last = after.checked_sub(1)?;
@@ -663,43 +664,73 @@ pub fn compile(checked: &Checked) -> Result<CompiledPolicies, CompileError> {
     Ok(CompiledPolicies { payers })
 }
 
-/// The policy version from each date on: it changes only where a rule or a
-/// constant starts or stops being in force.
+/// The policy version from each date on. A version starts on every day on
+/// which something the policy applies starts or stops being in force (a rule,
+/// a telehealth window, a constant, a code set or a table version; a library
+/// set the payer does not use may start one too, which only splits versions
+/// that behave alike), and is named after that day:
+/// `PAYER@2028-01-01` is what applies from 2028-01-01 until the next change,
+/// `PAYER@base` what applies before the first.
 fn policy_versions(
     id: &str,
     rules: &[CompiledRule],
     constants: &BTreeMap<String, VersionedConst>,
+    set_and_table_changes: &[Date],
 ) -> Vec<(Date, Arc<str>)> {
-    let ranges: Vec<DateRange> = rules
+    // A telehealth rule's windows change what it allows without a new rule version.
+    let windows = rules.iter().flat_map(|rule| match &rule.check {
+        RuleCheck::Telehealth { windows, .. } => windows.as_slice(),
+        _ => &[],
+    });
+    let ranges = rules
         .iter()
         .map(|rule| rule.effective)
+        .chain(windows.copied())
         .chain(
             constants
                 .values()
                 .flat_map(|constant| constant.versions.iter().map(|(range, _)| *range)),
-        )
-        .collect();
-    let mut starts = BTreeSet::from([Date::MIN]);
-    for range in &ranges {
-        starts.extend(range.from);
-        starts.extend(range.through.and_then(|through| through.tomorrow().ok()));
+        );
+    let mut changes: BTreeSet<Date> = set_and_table_changes.iter().copied().collect();
+    for range in ranges {
+        changes.extend(range.from);
+        changes.extend(range.through.and_then(|through| through.tomorrow().ok()));
     }
-    let mut versions: Vec<(Date, Arc<str>)> = Vec::new();
-    for start in starts {
-        let latest = ranges
-            .iter()
-            .filter(|range| range.contains(start))
-            .filter_map(|range| range.from)
-            .max();
-        let version = match latest {
-            Some(from) => format!("{id}@{from}"),
-            None => format!("{id}@base"),
-        };
-        if versions.last().is_none_or(|(_, last)| **last != *version) {
-            versions.push((start, version.into()));
-        }
-    }
+    let mut versions: Vec<(Date, Arc<str>)> = vec![(Date::MIN, format!("{id}@base").into())];
+    versions.extend(
+        changes
+            .into_iter()
+            .filter(|day| *day > Date::MIN)
+            .map(|day| (day, format!("{id}@{day}").into())),
+    );
     versions
+}
+
+/// Days on which a code set or table version starts or stops being in force.
+fn set_and_table_changes(checked: &Checked, namespace: &Namespace) -> Vec<Date> {
+    let mut days = BTreeSet::new();
+    let defs = namespace.codesets.values().chain(namespace.tables.values());
+    for def in defs.flatten() {
+        let effective = match checked.item(*def) {
+            Some(Item {
+                kind: ItemKind::CodeSet(set),
+                ..
+            }) => &set.effective,
+            Some(Item {
+                kind: ItemKind::Table(table),
+                ..
+            }) => &table.effective,
+            _ => continue,
+        };
+        days.extend(effective.from.as_ref().map(|from| from.value));
+        days.extend(
+            effective
+                .through
+                .as_ref()
+                .and_then(|through| through.value.tomorrow().ok()),
+        );
+    }
+    days.into_iter().collect()
 }
 
 /// Days on which some code set changes: sets are evaluated once per span between them.
@@ -778,7 +809,8 @@ impl Compiler<'_> {
             .filter_map(|name| Some((name.clone(), self.constant(name)?)))
             .collect();
         let id = header.id.value.clone();
-        let versions = policy_versions(&id, &rules, &constants);
+        let changes = set_and_table_changes(self.checked, self.namespace);
+        let versions = policy_versions(&id, &rules, &constants, &changes);
         CompiledPolicy {
             id,
             name: header

@@ -83,8 +83,9 @@ pub struct LineReport {
     /// YYYY-MM-DD.
     pub date_of_service: String,
     /// The effective-dated version in force on that date: `PAYER@DATE`, where
-    /// DATE is the latest `from` date among the rules, constants, code sets and
-    /// tables in force then (`PAYER@base` when none is dated).
+    /// DATE is the day that version started, the last day on or before the date
+    /// of service on which a rule, constant, code set or table version started
+    /// or stopped being in force (`PAYER@base` before any such day).
     pub policy_version: String,
     pub units_billed: u32,
     /// What the payer's unit rule allows from the documented minutes; null
