@@ -361,10 +361,26 @@ pub enum Field {
     Documentation(DocumentationField),
     /// `history.…`
     History(HistoryField),
+    /// A whole record of the claim (`prior_authorization`, `documentation`, …):
+    /// what `present(...)` asks of it is whether the claim carries it.
+    Record(Record),
     /// No claim fact: always missing, as [`FieldRef::pointer`].
     Unknown,
     /// A path too long to be a fact: missing, naming no claim path.
     Nothing,
+}
+
+/// A record of the claim, as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    Member,
+    Provider,
+    PriorAuthorization,
+    Documentation,
+    PlanOfCare,
+    Telehealth,
+    History,
+    TherapyAllowedYtd,
 }
 
 /// A fact of one line.
@@ -455,6 +471,14 @@ fn resolve_segments(segments: &[&str]) -> (Field, String) {
         ["date_of_service"] => Field::DateOfService,
         ["place_of_service"] => Field::PlaceOfService,
         ["diagnoses"] => Field::Diagnoses,
+        ["member"] => Field::Record(Record::Member),
+        ["provider"] => Field::Record(Record::Provider),
+        ["prior_authorization"] => Field::Record(Record::PriorAuthorization),
+        ["documentation"] => Field::Record(Record::Documentation),
+        ["documentation", "plan_of_care"] => Field::Record(Record::PlanOfCare),
+        ["documentation", "telehealth"] => Field::Record(Record::Telehealth),
+        ["history"] => Field::Record(Record::History),
+        ["history", "therapy_allowed_ytd"] => Field::Record(Record::TherapyAllowedYtd),
         ["member", "id"] => Field::MemberId,
         ["member", _] => Field::MemberBirthDate,
         ["provider", field] => match *field {

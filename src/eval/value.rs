@@ -8,7 +8,7 @@ use crate::claim::{Claim, Line, Located};
 use crate::codes::{DiagnosisCode, Modifier, PlaceOfService, ProcedureCode};
 use crate::codeset::SetValue;
 use crate::compile::{
-    CompiledPolicy, Cond, DocumentationField, Field, FieldRef, HistoryField, LineField,
+    CompiledPolicy, Cond, DocumentationField, Field, FieldRef, HistoryField, LineField, Record,
     VersionedSet,
 };
 use crate::syntax::{ArithOp, CompareOp, Literal};
@@ -412,6 +412,27 @@ impl<'a> Scope<'a> {
                         .and_then(|a| a.ot.as_ref())
                         .map_or_else(missing, |a| money(a.value)),
                     HistoryField::Other => missing(),
+                }
+            }
+            Field::Record(record) => {
+                let documentation = claim.documentation.as_ref();
+                let history = claim.history.as_ref();
+                let carried = match record {
+                    Record::Member => claim.member.is_some(),
+                    Record::Provider => true,
+                    Record::PriorAuthorization => claim.prior_authorization.is_some(),
+                    Record::Documentation => documentation.is_some(),
+                    Record::PlanOfCare => documentation.is_some_and(|d| d.plan_of_care.is_some()),
+                    Record::Telehealth => documentation.is_some_and(|d| d.telehealth.is_some()),
+                    Record::History => history.is_some(),
+                    Record::TherapyAllowedYtd => {
+                        history.is_some_and(|h| h.therapy_allowed_ytd.is_some())
+                    }
+                };
+                if carried {
+                    Value::Flag(true)
+                } else {
+                    missing()
                 }
             }
             Field::Unknown => missing(),

@@ -28,15 +28,23 @@ rule example-pa.exceeded prior_auth {
 "#;
 
 fn policies() -> CompiledPolicies {
+    policies_from(POLICY)
+}
+
+fn policies_from(policy: &str) -> CompiledPolicies {
     let folder = tempfile::tempdir().expect("temp folder");
     let path = folder.path().join("example-pa.ppl");
-    std::fs::write(&path, POLICY).expect("policy written");
+    std::fs::write(&path, policy).expect("policy written");
     let checked = ppl::check::check_paths(&[folder.path().to_path_buf()]).expect("readable");
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
     ppl::compile::compile(&checked).expect("compiles")
 }
 
 fn evaluate(authorization: &str, lines: &str) -> ClaimReport {
+    evaluate_with(&policies(), authorization, lines)
+}
+
+fn evaluate_with(policies: &CompiledPolicies, authorization: &str, lines: &str) -> ClaimReport {
     let text = format!(
         r#"id: CLM-PA-1
 payer: example-pa
@@ -50,7 +58,7 @@ lines:
 "#
     );
     let claim = read_claim(&text, InputFormat::Yaml).expect("claim reads");
-    ppl::eval::evaluate(&claim, &policies()).expect("evaluates")
+    ppl::eval::evaluate(&claim, policies).expect("evaluates")
 }
 
 fn fired(report: &ClaimReport) -> Vec<(String, Option<usize>, Option<String>)> {
@@ -130,4 +138,25 @@ fn an_open_ended_window_names_the_missing_end_date() {
     assert!(undetermined
         .iter()
         .all(|f| f.missing == vec!["/prior_authorization/through".to_owned()]));
+}
+
+/// `present(RECORD)` asks whether the claim carries the record at all.
+#[test]
+fn present_of_a_whole_record_is_whether_the_claim_carries_it() {
+    let policy = r#"payer example-pa "Example payer for prior-authorization tests"
+
+rule example-pa.note general {
+  for claim
+  when present(prior_authorization) and present(documentation.plan_of_care) == false
+  require present(history)
+  severity info
+  message "an authorization is on the claim, without a plan of care or history"
+  cite "Example Payer Therapy Policy §5"
+}
+"#;
+    let policies = policies_from(policy);
+    let with_auth = r#"prior_authorization: { number: "PA-1" }"#;
+    let fired_with = fired(&evaluate_with(&policies, with_auth, TWO_LINES));
+    assert_eq!(fired_with, vec![("example-pa.note".to_owned(), None, None)]);
+    assert_eq!(fired(&evaluate_with(&policies, "", TWO_LINES)), vec![]);
 }
