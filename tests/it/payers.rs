@@ -113,9 +113,9 @@ fn every_shipped_payer_has_its_folder_of_sample_claims() {
         let claims = std::fs::read_dir(payers_dir().join(payer))
             .expect("payer folder")
             .filter(|entry| {
-                entry.as_ref().is_ok_and(|entry| {
-                    entry.path().extension().is_some_and(|ext| ext == "yaml")
-                })
+                entry
+                    .as_ref()
+                    .is_ok_and(|entry| entry.path().extension().is_some_and(|ext| ext == "yaml"))
             })
             .count();
         assert!(
@@ -146,7 +146,9 @@ fn every_payer_snapshot_belongs_to_a_sample_claim() {
                 .strip_suffix(".snap")
                 .and_then(|stem| stem.split_once('@'))
                 .map(|(_, claim)| claim.to_owned())
-                .unwrap_or_else(|| panic!("tests/payers/{payer}/snapshots/{name}: not a claim snapshot"));
+                .unwrap_or_else(|| {
+                    panic!("tests/payers/{payer}/snapshots/{name}: not a claim snapshot")
+                });
             assert!(
                 folder.join(&claim).is_file(),
                 "tests/payers/{payer}/snapshots/{name} has no claim tests/payers/{payer}/{claim}: delete the snapshot"

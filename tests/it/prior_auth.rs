@@ -57,7 +57,13 @@ fn fired(report: &ClaimReport) -> Vec<(String, Option<usize>, Option<String>)> {
     report
         .findings
         .iter()
-        .map(|f| (f.rule.to_string(), f.line, f.carc.as_deref().map(str::to_owned)))
+        .map(|f| {
+            (
+                f.rule.to_string(),
+                f.line,
+                f.carc.as_deref().map(str::to_owned),
+            )
+        })
         .collect()
 }
 
@@ -70,8 +76,16 @@ fn a_claim_without_authorization_is_denied_as_absent_not_as_exceeded() {
     assert_eq!(
         fired(&report),
         vec![
-            ("example-pa.absent".to_owned(), Some(0), Some("197".to_owned())),
-            ("example-pa.absent".to_owned(), Some(1), Some("197".to_owned())),
+            (
+                "example-pa.absent".to_owned(),
+                Some(0),
+                Some("197".to_owned())
+            ),
+            (
+                "example-pa.absent".to_owned(),
+                Some(1),
+                Some("197".to_owned())
+            ),
         ]
     );
     // The finding underlines the line's code, not the whole claim.
@@ -89,10 +103,12 @@ fn authorized_units_are_counted_over_every_authorized_code_together() {
         .filter(|f| &*f.rule == "example-pa.exceeded")
         .collect();
     assert_eq!(exceeded.len(), 2, "{:?}", fired(&report));
-    assert!(exceeded
+    assert!(exceeded.iter().all(|f| f.severity == FindingSeverity::Deny
+        && f.message.contains("4 units billed, 3 authorized")));
+    assert!(!report
+        .findings
         .iter()
-        .all(|f| f.severity == FindingSeverity::Deny && f.message.contains("4 units billed, 3 authorized")));
-    assert!(!report.findings.iter().any(|f| &*f.rule == "example-pa.absent"));
+        .any(|f| &*f.rule == "example-pa.absent"));
 }
 
 #[test]
@@ -103,8 +119,7 @@ fn units_within_the_authorization_pass() {
 
 #[test]
 fn an_open_ended_window_names_the_missing_end_date() {
-    let authorization =
-        r#"prior_authorization: { number: "PA-1", codes: ["97535", "97530"], units: 4, from: 2026-03-01 }"#;
+    let authorization = r#"prior_authorization: { number: "PA-1", codes: ["97535", "97530"], units: 4, from: 2026-03-01 }"#;
     let report = evaluate(authorization, TWO_LINES);
     let undetermined: Vec<_> = report
         .findings
