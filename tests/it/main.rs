@@ -19,3 +19,4 @@ mod eval_fix;
 mod payers;
 mod prior_auth;
 mod shipped_policies;
+mod x12;
