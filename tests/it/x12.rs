@@ -465,3 +465,47 @@ fn eval_without_payer_or_map_says_to_give_one() {
     assert_eq!(code, 0);
     assert!(stdout.starts_with(r#"{"claim_id":"1606","payer":"medicare-part-b","status":"pass""#));
 }
+
+// ── The notes file ───────────────────────────────────────────────────────────
+
+#[test]
+fn notes_are_checked_by_the_claim_contract_and_placed_in_their_file() {
+    let text = "CLM-PASS-1:\n  lines: { \"1\": { minuts: 30 } }\n  documentation: { total_timed_minutes: -3 }\n";
+    let errors = Notes::read("n.yaml", None, text).err().unwrap();
+    let found: Vec<(Option<usize>, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.message.as_str()))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found[0].0, Some(2));
+    assert!(found[0]
+        .1
+        .starts_with("notes for claim `CLM-PASS-1`: unknown field `minuts`"));
+    assert_eq!(found[1].0, Some(3));
+}
+
+#[test]
+fn notes_for_a_line_the_claim_lacks_make_that_claim_an_error() {
+    let map = payer_map();
+    let notes = Notes::read(
+        "n.ndjson",
+        Some(Path::new("n.ndjson")),
+        "{\"claim_id\": \"CLM-PASS-1\", \"lines\": {\"2\": {\"minutes\": 10}}}\n{\"claim_id\": \"SYN-MCR-P02\", \"lines\": {\"2\": {\"minutes\": 30}}}\n",
+    )
+    .unwrap();
+    let mut read = read(&fixture("therapy.837"), PayerChoice::Map(&map));
+    let (_, Ok(first)) = &mut read[0] else {
+        panic!()
+    };
+    let errors = notes.apply(first).unwrap_err();
+    assert_eq!(
+        errors[0].message,
+        "the notes `n.ndjson` for claim `CLM-PASS-1` (line 1): minutes for line 2, and the claim has 1 line"
+    );
+    let (_, Ok(second)) = &mut read[1] else {
+        panic!()
+    };
+    assert!(notes.apply(second).unwrap());
+    assert_eq!(second.lines[1].minutes.as_ref().unwrap().value, 30);
+    assert_eq!(second.lines[1].minutes.as_ref().unwrap().span.start, None);
+}

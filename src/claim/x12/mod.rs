@@ -138,10 +138,7 @@ pub type ClaimResult = (usize, Result<Claim, Vec<ClaimError>>);
 /// text line of its `CLM` segment (its "input line"); problems outside any
 /// claim (a file cut short) are error results at their own line. `Err` when the
 /// file is refused as a whole: not X12, not an 837, or another version.
-pub fn read_x12(
-    text: &str,
-    options: &X12Options<'_>,
-) -> Result<Vec<ClaimResult>, ClaimError> {
+pub fn read_x12(text: &str, options: &X12Options<'_>) -> Result<Vec<ClaimResult>, ClaimError> {
     let index = LineIndex::new(text);
     let (segments, layout_problems) =
         segments::segments(text).map_err(|error| error.into_claim_error(&index, text))?;
