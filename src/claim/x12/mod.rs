@@ -230,30 +230,45 @@ pub fn read_x12(text: &str, options: &X12Options<'_>) -> Result<Vec<ClaimResult>
         ));
     }
 
-    let mut results: Vec<(usize, usize, Result<Claim, Vec<ClaimError>>)> = reads
+    let place = |read: claims::ClaimRead| {
+        let result = read.result.map_err(|mut errors| {
+            errors.sort_by_key(|error| error.start);
+            for error in &mut errors {
+                index.place(text, error);
+            }
+            errors
+        });
+        (read.at, result)
+    };
+    let mut problems: Vec<(usize, ClaimError)> = layout_problems
         .into_iter()
-        .map(|read| {
-            let result = read.result.map_err(|mut errors| {
-                errors.sort_by_key(|error| error.start);
-                for error in &mut errors {
-                    index.place(text, error);
-                }
-                errors
-            });
-            (read.at, line_of(&index, read.at), result)
-        })
+        .chain(outside)
+        .map(|problem| (problem.start, problem.into_claim_error(&index, text)))
         .collect();
-    for problem in layout_problems.into_iter().chain(outside) {
-        let at = problem.start;
-        let error = problem.into_claim_error(&index, text);
-        results.push((at, line_of(&index, at), Err(vec![error])));
+    if problems.is_empty() {
+        return Ok(reads
+            .into_iter()
+            .map(|read| {
+                let (at, result) = place(read);
+                (line_of(&index, at), result)
+            })
+            .collect());
     }
     // File order; a problem at the same byte as a claim comes after it.
-    results.sort_by_key(|(at, _, result)| (*at, result.is_err()));
-    Ok(results
-        .into_iter()
-        .map(|(_, line, result)| (line, result))
-        .collect())
+    problems.sort_by_key(|(at, _)| *at);
+    let mut problems = problems.into_iter().peekable();
+    let mut results = Vec::with_capacity(reads.len() + problems.len());
+    for read in reads {
+        let (at, result) = place(read);
+        while let Some((problem_at, error)) = problems.next_if(|(problem_at, _)| *problem_at < at) {
+            results.push((line_of(&index, problem_at), Err(vec![error])));
+        }
+        results.push((line_of(&index, at), result));
+    }
+    for (problem_at, error) in problems {
+        results.push((line_of(&index, problem_at), Err(vec![error])));
+    }
+    Ok(results)
 }
 
 /// The 1-based text line of byte `at`.

@@ -28,9 +28,10 @@ pub(crate) struct Segment<'t> {
     pub start: usize,
     pub end: usize,
     pub id: &'t str,
-    /// Byte ranges of elements 1, 2, … (element 0 is the id).
-    elements: Vec<(usize, usize)>,
+    /// The whole input; elements are found in `start..end` when asked for, so a
+    /// segment costs no allocation.
     text: &'t str,
+    separator: u8,
     pub component: u8,
 }
 
@@ -47,14 +48,27 @@ pub(crate) struct Element<'t> {
 }
 
 impl<'t> Segment<'t> {
+    /// The segment's elements after its id, empty ones included, with their offsets.
+    fn elements(&self) -> impl Iterator<Item = (usize, &'t str)> + 't {
+        let body = self.text.get(self.start..self.end).unwrap_or_default();
+        let start = self.start;
+        let mut at = start;
+        body.split(char::from(self.separator))
+            .map(move |text| {
+                let from = at;
+                at += text.len() + 1;
+                (from, text)
+            })
+            .skip(1)
+    }
+
     /// Element `position` (1-based), if present and not empty.
     pub fn element(&self, position: usize) -> Option<Element<'t>> {
-        let &(start, end) = self.elements.get(position.checked_sub(1)?)?;
-        let text = self.text.get(start..end)?;
+        let (start, text) = self.elements().nth(position.checked_sub(1)?)?;
         (!text.is_empty()).then_some(Element {
             text,
             start,
-            end,
+            end: start + text.len(),
             position,
             component: None,
         })
@@ -62,7 +76,7 @@ impl<'t> Segment<'t> {
 
     /// How many elements the segment has, empty ones included.
     pub fn element_count(&self) -> usize {
-        self.elements.len()
+        self.elements().count()
     }
 
     /// Component `index` (1-based) of element `position`, if present and not empty.
@@ -226,6 +240,11 @@ pub(crate) fn segments(text: &str) -> Result<(Vec<Segment<'_>>, Vec<X12Error>), 
             break;
         }
         let delimiters = read_isa(text, at)?;
+        // One allocation for the interchange's segments, not a doubling per thousand.
+        let terminators = bytes.get(at..).map_or(0, |rest| {
+            rest.iter().filter(|&&b| b == delimiters.segment).count()
+        });
+        out.reserve(terminators + 1);
         let mut closed = false;
         while at < bytes.len() {
             // Layout between segments: newlines, indentation, blank lines.
@@ -293,29 +312,18 @@ fn split<'t>(
     end: usize,
     delimiters: Delimiters,
 ) -> Segment<'t> {
-    let mut elements = Vec::new();
-    let mut id_end = end;
-    let mut field_start: Option<usize> = None;
-    let bytes = text.as_bytes();
-    for position in start..end {
-        if bytes.get(position) == Some(&delimiters.element) {
-            match field_start {
-                None => id_end = position,
-                Some(from) => elements.push((from, position)),
-            }
-            field_start = Some(position + 1);
-        }
-    }
-    if let Some(from) = field_start {
-        elements.push((from, end));
-    }
+    let body = text.get(start..end).unwrap_or_default();
+    let id_end = body
+        .bytes()
+        .position(|b| b == delimiters.element)
+        .unwrap_or(body.len());
     Segment {
         number,
         start,
         end,
-        id: text.get(start..id_end).unwrap_or_default(),
-        elements,
+        id: body.get(..id_end).unwrap_or_default(),
         text,
+        separator: delimiters.element,
         component: delimiters.component,
     }
 }
