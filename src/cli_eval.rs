@@ -218,7 +218,9 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
                     }),
                 },
                 Err(claim_errors) => {
-                    if input != InputFormat::Ndjson {
+                    // A batch's error records carry the problem in NDJSON output.
+                    let batch_output = input == InputFormat::X12 && format == EvalFormat::Ndjson;
+                    if input != InputFormat::Ndjson && !batch_output {
                         for error in &claim_errors {
                             let _ = writeln!(errors, "error: {}", describe(&name, error));
                         }
