@@ -317,6 +317,10 @@ impl<'o> Transaction<'o> {
                 });
             }
             Some("23") => {
+                // A new patient: the last one's birth date is not this one's.
+                if let Some(subscriber) = &mut self.subscriber {
+                    subscriber.patient_birth_date = None;
+                }
                 if self.subscriber.is_none() {
                     self.context_error(segment_error(
                         segment,

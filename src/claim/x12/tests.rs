@@ -275,3 +275,29 @@ fn the_payer_map_reads_ids_to_policies_and_plans() {
         .unwrap_err()
         .contains("`map.yaml`"));
 }
+
+#[test]
+fn each_patient_has_only_their_own_birth_date() {
+    // Two patients (HL 23) under one subscriber; only the first has a DMG.
+    let claim_loop =
+        &THERAPY[THERAPY.find("CLM*CLM-PASS-1").unwrap()..THERAPY.find("HL*3*").unwrap()];
+    let two_patients = first_claim_with(
+        "CLM*CLM-PASS-1",
+        &format!(
+            "HL*3*2*23*0~\nPAT*19~\nNM1*QC*1*DOE*KIM~\nDMG*D8*20150101*F~\n{}HL*4*2*23*0~\nPAT*19~\nNM1*QC*1*DOE*LEE~\nCLM*CLM-PASS-1",
+            claim_loop.replacen("CLM-PASS-1", "CLM-KID-1", 1)
+        ),
+    );
+    let read = claims(&two_patients);
+    let birth = |index: usize| {
+        read[index]
+            .as_ref()
+            .unwrap()
+            .member
+            .as_ref()
+            .and_then(|member| member.birth_date.as_ref())
+            .map(|date| date.value.to_string())
+    };
+    assert_eq!(birth(0).as_deref(), Some("2015-01-01"));
+    assert_eq!(birth(1), None);
+}
