@@ -46,7 +46,8 @@ pub enum Command {
     },
     /// Evaluate claims: what the payer will deny, why, where, and the fix.
     Eval {
-        /// Claim files (YAML or JSON, one claim each; NDJSON, one claim a line); `-` reads standard input.
+        /// Claim files (YAML or JSON, one claim each; NDJSON, one claim a line; X12 837P, a batch);
+        /// `-` reads standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Policy files or folders to use instead of the policies built into ppl.
@@ -65,6 +66,16 @@ pub enum Command {
         /// Where `--fix` writes the fixed claim.
         #[arg(short = 'o', long = "output", requires = "fix")]
         output: Option<PathBuf>,
+        /// For 837P input: apply this payer policy to every claim (a file bound for one payer).
+        #[arg(long, value_name = "ID", conflicts_with = "payer_map")]
+        payer: Option<String>,
+        /// For 837P input: a YAML file mapping payer ids (NM1*PR NM109) to payer policy ids.
+        #[arg(long, value_name = "FILE")]
+        payer_map: Option<PathBuf>,
+        /// Minutes, session notes, history and authorization details, keyed by claim id and line
+        /// number (YAML/JSON, or NDJSON with `claim_id`), merged into the claims.
+        #[arg(long, value_name = "FILE")]
+        notes: Option<PathBuf>,
     },
     /// Run the policy tests (YAML: a claim and what must come out) and report rule coverage.
     Test {
@@ -141,12 +152,18 @@ pub fn run(cli: Cli) -> ExitCode {
             explain,
             fix: _,
             output,
+            payer,
+            payer_map,
+            notes,
         } => crate::cli_eval::eval_command(&crate::cli_eval::EvalOptions {
             files: &files,
             policies: policies.as_deref(),
             format,
             explain,
             fix_output: output.as_deref(),
+            payer: payer.as_deref(),
+            payer_map: payer_map.as_deref(),
+            notes: notes.as_deref(),
         }),
         Command::Test {
             paths,

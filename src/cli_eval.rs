@@ -8,7 +8,11 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::claim::{detect_format, read_claim, read_ndjson, Claim, ClaimError, InputFormat};
+use crate::claim::notes::Notes;
+use crate::claim::{
+    detect_format, read_claim, read_ndjson, read_x12, Claim, ClaimError, InputFormat, PayerChoice,
+    PayerMap, X12Options,
+};
 use crate::cli::{could_not_run, use_color, EvalFormat};
 use crate::compile::CompiledPolicies;
 use crate::report::{self, ClaimReport, ErrorDetail, ErrorRecord, Status};
@@ -82,12 +86,58 @@ pub struct EvalOptions<'a> {
     pub explain: bool,
     /// `--fix -o FILE`: where to write the claim with its fixes applied.
     pub fix_output: Option<&'a Path>,
+    /// `--payer ID`: the policy for every claim of an 837P input.
+    pub payer: Option<&'a str>,
+    /// `--payer-map FILE`: 837P payer ids to policy ids.
+    pub payer_map: Option<&'a Path>,
+    /// `--notes FILE`: facts merged into the claims by claim id.
+    pub notes: Option<&'a Path>,
+}
+
+/// Reads `--payer-map` and `--notes`, or says why they cannot be used.
+fn read_side_files(options: &EvalOptions<'_>) -> Result<(Option<PayerMap>, Option<Notes>), String> {
+    let payer_map = match options.payer_map {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text =
+                read_input(path).map_err(|error| format!("cannot read `{name}`: {error}"))?;
+            Some(PayerMap::read(&name, &text)?)
+        }
+        None => None,
+    };
+    let notes = match options.notes {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text =
+                read_input(path).map_err(|error| format!("cannot read `{name}`: {error}"))?;
+            let notes = Notes::read(&name, Some(path), &text).map_err(|errors| {
+                let lines: Vec<String> =
+                    errors.iter().map(|error| describe(&name, error)).collect();
+                format!("the notes cannot be read:\n{}", lines.join("\n"))
+            })?;
+            Some(notes)
+        }
+        None => None,
+    };
+    Ok((payer_map, notes))
 }
 
 pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
     if options.fix_output.is_some() && options.files.len() != 1 {
         return could_not_run("`--fix` writes one claim file: give exactly one FILE");
     }
+    let (payer_map, notes) = match read_side_files(options) {
+        Ok(files) => files,
+        Err(message) => return could_not_run(message),
+    };
+    let x12_options = X12Options {
+        payer: match (options.payer, &payer_map) {
+            (Some(payer), _) => PayerChoice::Flag(payer),
+            (None, Some(map)) => PayerChoice::Map(map),
+            (None, None) => PayerChoice::None,
+        },
+    };
+    let mut noted: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let policies = match load_policies(options.policies) {
         Ok(policies) => policies,
         Err(message) => return could_not_run(message),
@@ -113,17 +163,43 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
             }
         };
         let input = detect_format(if stdin { None } else { Some(path) }, &text);
+        if input == InputFormat::X12 && options.fix_output.is_some() {
+            return could_not_run(format!(
+                "`--fix` rewrites YAML and JSON claims; `{name}` is an 837P file, which it cannot edit"
+            ));
+        }
         let format = options.format.unwrap_or(match (terminal, input) {
             (true, _) => EvalFormat::Human,
-            (false, InputFormat::Ndjson) => EvalFormat::Ndjson,
+            (false, InputFormat::Ndjson | InputFormat::X12) => EvalFormat::Ndjson,
             (false, _) => EvalFormat::Json,
         });
         // Every claim of the input, read and evaluated, in input order.
         let mut results: Vec<Evaluated> = Vec::new();
-        let read: Vec<(usize, Result<Claim, Vec<ClaimError>>)> = match input {
+        let mut read: Vec<(usize, Result<Claim, Vec<ClaimError>>)> = match input {
             InputFormat::Ndjson => read_ndjson(&text),
+            InputFormat::X12 => match read_x12(&text, &x12_options) {
+                Ok(read) => read,
+                Err(error) => {
+                    let _ = writeln!(errors, "error: {}", describe(&name, &error));
+                    unreadable = true;
+                    continue;
+                }
+            },
             _ => vec![(1, read_claim(&text, input))],
         };
+        if let Some(notes) = &notes {
+            for (_, result) in &mut read {
+                if let Ok(claim) = result {
+                    match notes.apply(claim) {
+                        Ok(true) => {
+                            noted.insert(claim.id.value.clone());
+                        }
+                        Ok(false) => {}
+                        Err(problems) => *result = Err(problems),
+                    }
+                }
+            }
+        }
         if read.is_empty() {
             // An empty batch is almost always the wrong file: say so rather than pass.
             let _ = writeln!(errors, "error: `{name}` holds no claims");
@@ -143,7 +219,9 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
                     }),
                 },
                 Err(claim_errors) => {
-                    if input != InputFormat::Ndjson {
+                    // A batch's error records carry the problem in NDJSON output.
+                    let batch_output = input == InputFormat::X12 && format == EvalFormat::Ndjson;
+                    if input != InputFormat::Ndjson && !batch_output {
                         for error in &claim_errors {
                             let _ = writeln!(errors, "error: {}", describe(&name, error));
                         }
@@ -207,6 +285,14 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
             if out.write_all(rendered.as_bytes()).is_err() {
                 return ExitCode::from(2);
             }
+        }
+    }
+    if let Some(notes) = &notes {
+        for id in notes.claim_ids().filter(|id| !noted.contains(*id)) {
+            let _ = writeln!(
+                errors,
+                "warning: the notes give facts for claim `{id}`, and no input holds a claim with that id"
+            );
         }
     }
     if unreadable {

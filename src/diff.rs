@@ -670,6 +670,7 @@ mod tests {
             lines: Vec::<LineReport>::new(),
             findings,
             explanation: None,
+            provenance: None,
         })
     }
 

@@ -116,6 +116,49 @@ pub(super) fn decode(root: &Node) -> Result<Claim, Vec<ClaimError>> {
     }
 }
 
+/// The fields of one claim's record in a notes file (`--notes`): the facts an
+/// 837P does not carry. `claim_id` names the claim in an NDJSON notes file.
+const NOTES_FIELDS: &[&str] = &[
+    "claim_id",
+    "documentation",
+    "history",
+    "prior_authorization",
+    "lines",
+];
+const NOTES_LINE_FIELDS: &[&str] = &["minutes"];
+
+/// One claim's facts from a notes file, read with the claim contract's rules
+/// and the claim's own paths (`/documentation`, `/lines/0/minutes`).
+pub(super) struct NotesRecord {
+    pub documentation: Option<Documentation>,
+    pub history: Option<History>,
+    pub prior_authorization: Option<PriorAuthorization>,
+    /// 1-based line numbers and their minutes.
+    pub minutes: Vec<(usize, Located<u32>)>,
+}
+
+/// Reads one notes record; every problem, at its place in the notes text.
+pub(super) fn decode_notes(node: &Node) -> Result<NotesRecord, Vec<ClaimError>> {
+    let mut decoder = Decoder { errors: Vec::new() };
+    let record = decoder.notes(node);
+    match record {
+        Some(record) if decoder.errors.is_empty() => Ok(record),
+        _ => {
+            let mut errors = decoder.errors;
+            if errors.is_empty() {
+                errors.push(ClaimError::new(
+                    "the notes could not be read",
+                    "",
+                    node.start,
+                    node.end,
+                ));
+            }
+            errors.sort_by_key(|error| error.start);
+            Err(errors)
+        }
+    }
+}
+
 /// How a string field may be quoted back and checked.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Text {
@@ -152,7 +195,7 @@ enum Whole {
 }
 
 /// What a number was, read as dollars.
-enum Money {
+pub(super) enum Money {
     Cents(Cents),
     Negative,
     TooManyDecimals,
@@ -245,7 +288,7 @@ fn parse_whole(raw: &str) -> Whole {
     }
 }
 
-fn parse_money(raw: &str) -> Money {
+pub(super) fn parse_money(raw: &str) -> Money {
     let (negative, text) = match raw.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, raw.strip_prefix('+').unwrap_or(raw)),
@@ -847,6 +890,7 @@ impl Decoder {
             documentation: documentation?,
             history: history?,
             span: object.span(),
+            provenance: None,
         })
     }
 
@@ -1193,6 +1237,73 @@ impl Decoder {
             visits_this_year: visits_this_year?,
             visits_under_authorization: visits_under_authorization?,
             therapy_allowed_ytd: therapy_allowed_ytd?,
+        })
+    }
+
+    fn notes(&mut self, node: &Node) -> Option<NotesRecord> {
+        let object = self.object(node, "", "a claim's notes", NOTES_FIELDS)?;
+        let claim_id = self.opt(&object, "claim_id", |d, node, path, label| {
+            d.text(node, path, label, Text::Id)
+        });
+        let documentation = self.opt(&object, "documentation", |d, node, path, _| {
+            d.documentation(node, path)
+        });
+        let history = self.opt(&object, "history", |d, node, path, _| d.history(node, path));
+        let prior_authorization = self.opt(&object, "prior_authorization", |d, node, path, _| {
+            d.prior_authorization(node, path)
+        });
+        let minutes = self.opt(&object, "lines", |d, node, _, label| {
+            let Value::Object(entries) = &node.value else {
+                let message = format!(
+                    "{label} must be an object keyed by line number (`\"1\": {{minutes: 30}}`), found {}",
+                    describe(node, false)
+                );
+                d.report(node, "/lines", message);
+                return None;
+            };
+            let mut minutes = Vec::new();
+            let mut good = true;
+            for entry in entries {
+                let number = match parse_whole(&entry.key) {
+                    Whole::Value(number) if (1..=999).contains(&number) => number,
+                    _ => {
+                        let message = format!(
+                            "a line is named by its number from 1 (the n-th service line of the claim), found {}",
+                            quoted_key(&entry.key)
+                        );
+                        d.errors.push(ClaimError::new(message, "/lines", entry.key_start, entry.key_end));
+                        good = false;
+                        continue;
+                    }
+                };
+                let index = usize::try_from(number - 1).unwrap_or(usize::MAX);
+                let path = item("/lines", index);
+                if minutes.iter().any(|(seen, _)| *seen == index + 1) {
+                    let message = format!("line {number} is given twice");
+                    d.errors.push(ClaimError::new(message, path, entry.key_start, entry.key_end));
+                    good = false;
+                    continue;
+                }
+                let Some(line) = d.object(&entry.node, &path, "a line's notes", NOTES_LINE_FIELDS)
+                else {
+                    good = false;
+                    continue;
+                };
+                match d.opt(&line, "minutes", |d, node, path, label| d.count(node, path, label, 0)) {
+                    Some(Some(value)) => minutes.push((index + 1, value)),
+                    Some(None) => {}
+                    None => good = false,
+                }
+            }
+            good.then_some(minutes)
+        });
+        // Checked as an id (the NDJSON form's key); the caller keys records by it.
+        claim_id?;
+        Some(NotesRecord {
+            documentation: documentation?,
+            history: history?,
+            prior_authorization: prior_authorization?,
+            minutes: minutes?.unwrap_or_default(),
         })
     }
 

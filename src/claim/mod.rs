@@ -6,7 +6,11 @@
 //!                                      ├→ spanned tree → decode (every field checked) → Claim
 //! JSON text  ── strict JSON reader  ───┘
 //! NDJSON     ── one JSON text a line, offsets into the whole batch
+//! X12 837P   ── segments → envelope → HL/2300/2400 loops → Claim (x12/), a batch
 //! ```
+//!
+//! `--notes` facts (minutes, the session note, history) merge into claims of
+//! any format through [`notes`].
 //!
 //! Every value keeps its JSON pointer and byte range ([`ClaimSpan`]); every
 //! problem is a [`ClaimError`] at its place, and a claim reports all of its
@@ -15,10 +19,13 @@
 mod decode;
 mod json;
 mod model;
+pub mod notes;
 pub(crate) mod tree;
+mod x12;
 mod yaml;
 
 pub use model::*;
+pub use x12::{looks_like_x12, read_x12, PayerChoice, PayerEntry, PayerMap, X12Options};
 
 use std::fmt;
 use std::path::Path;
@@ -30,12 +37,16 @@ pub enum InputFormat {
     Json,
     /// One JSON claim a line, for batches.
     Ndjson,
+    /// An X12 837P file (005010X222A1): a batch of claims.
+    X12,
 }
 
 /// Tells the format by the path's extension (`.yaml`/`.yml`, `.json`,
-/// `.ndjson`/`.jsonl`, in any case) or, for `-` and other extensions, by the
-/// content: a first non-blank character `{` with more than one non-blank line,
-/// each starting with `{`, is NDJSON; another `{` is JSON; anything else YAML.
+/// `.ndjson`/`.jsonl`, `.837`/`.x12`/`.edi`, in any case) or, for `-` and other
+/// extensions, by the content: text starting with `ISA` (after a byte-order
+/// mark and whitespace) is X12; a first non-blank character `{` with more than
+/// one non-blank line, each starting with `{`, is NDJSON; another `{` is JSON;
+/// anything else YAML.
 pub fn detect_format(path: Option<&Path>, text: &str) -> InputFormat {
     let extension = path
         .and_then(Path::extension)
@@ -45,7 +56,11 @@ pub fn detect_format(path: Option<&Path>, text: &str) -> InputFormat {
         Some("yaml" | "yml") => return InputFormat::Yaml,
         Some("json") => return InputFormat::Json,
         Some("ndjson" | "jsonl") => return InputFormat::Ndjson,
+        Some("837" | "x12" | "edi") => return InputFormat::X12,
         _ => {}
+    }
+    if looks_like_x12(text) {
+        return InputFormat::X12;
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
@@ -126,10 +141,22 @@ impl From<tree::SyntaxError> for ClaimError {
 
 /// One claim from a YAML or JSON text: the claim, or every problem found, each
 /// with its place. [`InputFormat::Ndjson`] reads the text as one JSON claim.
+/// An X12 file is a batch: [`read_x12`] reads it; here it is an error.
 pub fn read_claim(text: &str, format: InputFormat) -> Result<Claim, Vec<ClaimError>> {
     let tree = match format {
         InputFormat::Yaml => yaml::parse(text),
         InputFormat::Json | InputFormat::Ndjson => json::parse(text, 0),
+        InputFormat::X12 => {
+            return Err(vec![ClaimError {
+                message: "an X12 837P file is a batch of claims: read it with `read_x12`"
+                    .to_owned(),
+                path: String::new(),
+                line: None,
+                column: None,
+                start: None,
+                end: None,
+            }])
+        }
     };
     let result = tree
         .map_err(|error| vec![ClaimError::from(error)])
@@ -239,12 +266,17 @@ impl LineIndex {
         Self { starts }
     }
 
+    /// The 1-based line of byte `at`.
+    fn line(&self, at: usize) -> usize {
+        self.starts.partition_point(|&start| start <= at).max(1)
+    }
+
     /// Fills `line` and `column` from `start`.
     fn place(&self, text: &str, error: &mut ClaimError) {
         let Some(at) = error.start else {
             return;
         };
-        let line = self.starts.partition_point(|&start| start <= at).max(1);
+        let line = self.line(at);
         let line_start = self.starts.get(line - 1).copied().unwrap_or(0);
         let in_line = text.get(line_start..).unwrap_or_default();
         error.line = Some(line);

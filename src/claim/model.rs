@@ -1,7 +1,7 @@
 //! The claim model: exactly the claim contract (`shared/spec/claim-v1.md`).
 //!
-//! One model, many readers: the YAML/JSON/NDJSON readers here and the X12
-//! 837P reader to come all produce [`Claim`]. Codes are validated and typed;
+//! One model, many readers: the YAML/JSON/NDJSON readers and the X12 837P
+//! reader all produce [`Claim`]. Codes are validated and typed;
 //! every value keeps the [`ClaimSpan`] it was read from, so a finding can point
 //! at the place in the input (`/lines/1/modifiers`, with byte offsets).
 
@@ -92,6 +92,49 @@ pub struct Claim {
     pub history: Option<History>,
     /// Where the whole claim stands (the root object).
     pub span: ClaimSpan,
+    /// Where facts the input did not state came from (an X12 837P claim);
+    /// `None` for a YAML/JSON claim, which states every field itself.
+    pub provenance: Option<Provenance>,
+}
+
+/// How a claim read from an X12 837P file got the facts the 837P does not
+/// state in the contract's terms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Provenance {
+    /// Where the rendering provider's discipline and role came from.
+    pub discipline_from: DisciplineSource,
+    /// The payer id as the 837P writes it (2010BB NM109), and how it became `payer`.
+    pub payer_id: Option<Located<String>>,
+    pub payer_from: PayerSource,
+    /// CLM02, the claim's total charge.
+    pub total_charge: Option<Located<Cents>>,
+    /// NTE remarks (2300), free text: never quoted in messages.
+    pub remarks: Vec<Located<String>>,
+    /// The 837P's own line numbers (LX01), one per line, in order.
+    pub line_numbers: Vec<Located<String>>,
+    /// Lines whose DTP*472 is a range (RD8): the line index and the range's last
+    /// day. The line is judged on the range's first day.
+    pub ranges: Vec<(usize, Located<Date>)>,
+}
+
+/// Where a claim's provider discipline and role came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisciplineSource {
+    /// The NUCC taxonomy code of the rendering provider (PRV03).
+    Taxonomy(String),
+    /// The lines' GP/GO/GN modifiers (and CQ/CO for an assistant).
+    Modifiers,
+    /// Neither said: discipline and role are `other`.
+    NotStated,
+}
+
+/// How an 837P claim's payer policy was chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayerSource {
+    /// `--payer ID`: one policy for every claim of the input.
+    Flag,
+    /// The payer map (`--payer-map FILE`) entry for the payer id.
+    Map,
 }
 
 #[derive(Clone, Debug, PartialEq)]

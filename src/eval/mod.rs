@@ -207,6 +207,7 @@ pub fn evaluate_with(
             });
             explanation
         }),
+        provenance: claim.provenance.as_ref().map(report_provenance),
     })
 }
 
@@ -509,5 +510,25 @@ impl<'a> Run<'a> {
             value,
             applied: None,
         })
+    }
+}
+
+/// The report's account of an 837P claim's provenance.
+fn report_provenance(provenance: &crate::claim::Provenance) -> crate::report::ReportProvenance {
+    use crate::claim::{DisciplineSource, PayerSource};
+    let (discipline_from, taxonomy) = match &provenance.discipline_from {
+        DisciplineSource::Taxonomy(code) => ("taxonomy", Some(code.clone())),
+        DisciplineSource::Modifiers => ("modifiers", None),
+        DisciplineSource::NotStated => ("not_stated", None),
+    };
+    crate::report::ReportProvenance {
+        format: "x12-837p",
+        discipline_from,
+        taxonomy,
+        payer_id: provenance.payer_id.as_ref().map(|id| id.value.clone()),
+        payer_from: match provenance.payer_from {
+            PayerSource::Map => "payer_map",
+            PayerSource::Flag => "payer_flag",
+        },
     }
 }

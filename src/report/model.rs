@@ -23,6 +23,26 @@ pub struct ClaimReport {
     /// what it looked at and whether it fired.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Vec<Explanation>>,
+    /// Added in this version, for claims read from an 837P only: where the
+    /// facts the 837P does not state came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<ReportProvenance>,
+}
+
+/// Where an 837P claim's provider discipline and payer policy came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReportProvenance {
+    /// `x12-837p`.
+    pub format: &'static str,
+    /// `taxonomy` (the NUCC code of the rendering provider), `modifiers`
+    /// (GP/GO/GN, CQ/CO on the lines) or `not_stated` (discipline `other`).
+    pub discipline_from: &'static str,
+    /// The taxonomy code, when the discipline came from it.
+    pub taxonomy: Option<String>,
+    /// The payer id as the 837P writes it (NM1*PR NM109).
+    pub payer_id: Option<String>,
+    /// `payer_map` or `payer_flag` (`--payer`).
+    pub payer_from: &'static str,
 }
 
 /// How one rule was applied to one line (or visit).

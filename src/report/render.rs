@@ -142,6 +142,23 @@ pub fn render_human(
 
 /// `claim CLM-1 (medicare-part-b): fail — 2 deny, 1 undetermined, 0 warn, 1 info`,
 /// then one aligned row per line.
+/// For an 837P claim: where its provider's discipline and its policy came from.
+fn provenance_line(report: &ClaimReport) -> String {
+    let Some(provenance) = &report.provenance else {
+        return String::new();
+    };
+    let discipline = match (provenance.discipline_from, &provenance.taxonomy) {
+        ("taxonomy", Some(code)) => format!("discipline from taxonomy {code}"),
+        ("modifiers", _) => "discipline from the lines' GP/GO/GN modifiers".to_owned(),
+        _ => "discipline not stated (no therapy taxonomy or GP/GO/GN): other".to_owned(),
+    };
+    let payer = match (provenance.payer_from, &provenance.payer_id) {
+        ("payer_map", Some(id)) => format!("payer id {id} by the payer map"),
+        _ => "payer by --payer".to_owned(),
+    };
+    format!("837P: {discipline}; {payer}\n")
+}
+
 fn summary(report: &ClaimReport) -> String {
     let count = |severity| {
         report
@@ -151,7 +168,7 @@ fn summary(report: &ClaimReport) -> String {
             .count()
     };
     let mut out = format!(
-        "claim {} ({}): {} — {} deny, {} undetermined, {} warn, {} info\n",
+        "claim {} ({}): {} — {} deny, {} undetermined, {} warn, {} info\n{}",
         report.claim_id,
         report.payer,
         status_word(report.status),
@@ -159,6 +176,7 @@ fn summary(report: &ClaimReport) -> String {
         count(FindingSeverity::Undetermined),
         count(FindingSeverity::Warn),
         count(FindingSeverity::Info),
+        provenance_line(report),
     );
     // The policy version goes in each row when the lines' dates fall under
     // different versions, else once after the rows.
@@ -885,6 +903,7 @@ mod tests {
             ],
             findings,
             explanation: None,
+            provenance: None,
         }
     }
 
@@ -1150,6 +1169,7 @@ mod tests {
             lines: vec![line(0, "97535", 3, Some(2))],
             findings: vec![finding],
             explanation: None,
+            provenance: None,
         };
         let claim = ClaimSource {
             name: "<stdin>",

@@ -22,3 +22,4 @@ mod payers;
 mod policy_tests;
 mod prior_auth;
 mod shipped_policies;
+mod x12;
