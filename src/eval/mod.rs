@@ -19,6 +19,7 @@ use crate::report::{
 };
 use crate::syntax::{Family, Scope, Severity};
 use crate::Date;
+use std::sync::Arc;
 
 /// A claim that cannot be evaluated at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -177,18 +178,13 @@ pub fn evaluate_with(
         .enumerate()
         .map(|(index, line)| {
             let date = dates.get(index).copied().unwrap_or(Date::MIN);
-            let mut code = String::with_capacity(5);
-            value::Value::Procedure(line.code.value).write_display(&mut code);
-            let mut date_of_service = String::with_capacity(10);
-            value::write_date(date, &mut date_of_service);
             LineReport {
                 index,
-                code,
-                date_of_service,
-                policy_version: policy.version_on(date).map_or_else(
-                    || format!("{}@base", policy.id),
-                    |version| version.to_string(),
-                ),
+                code: line.code.value,
+                date_of_service: date,
+                policy_version: policy
+                    .version_on(date)
+                    .map_or_else(|| Arc::from(format!("{}@base", policy.id)), Arc::clone),
                 units_billed: line.units.value,
                 units_supported: supported.get(index).copied().flatten(),
             }

@@ -223,19 +223,29 @@ fn write_unsigned(mut number: u64, out: &mut String) {
 
 /// A date as `YYYY-MM-DD`, as jiff's `Display` writes years 0 to 9999.
 pub fn write_date(date: Date, out: &mut String) {
+    match date_chars(date) {
+        Some(chars) => write_ascii(&chars, out),
+        None => {
+            use std::fmt::Write;
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{date}");
+        }
+    }
+}
+
+/// A date of the years 0 to 9999 as its `YYYY-MM-DD` characters (`None` for
+/// other years, which jiff's `Display` writes with a sign).
+pub fn date_chars(date: Date) -> Option<[u8; 10]> {
     let year = date.year();
     if !(0..=9999).contains(&year) {
-        use std::fmt::Write;
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{date}");
-        return;
+        return None;
     }
     let two = |n: i8| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
     let [y1, y2] = two((year / 100) as i8);
     let [y3, y4] = two((year % 100) as i8);
     let [m1, m2] = two(date.month());
     let [d1, d2] = two(date.day());
-    write_ascii(&[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2], out);
+    Some([y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2])
 }
 
 /// `I69351` → `I69.351`.
