@@ -114,10 +114,11 @@ impl Run<'_> {
                             all_lines: visits.all(),
                             line,
                         };
-                        match when.as_ref().map(|when| scope_view.judge(when)) {
+                        let needs = &mut self.needs;
+                        match when.as_ref().map(|when| scope_view.judge(when, needs)) {
                             Some(Value::Flag(false)) => None,
-                            Some(Value::Missing(paths)) => Some(Value::Missing(paths)),
-                            _ => Some(scope_view.judge(require)),
+                            Some(Value::Missing) => Some(Value::Missing),
+                            _ => Some(scope_view.judge(require, needs)),
                         }
                     };
                     let span = || {
@@ -141,8 +142,9 @@ impl Run<'_> {
                                 },
                             );
                         }
-                        Some(Value::Missing(paths)) => {
+                        Some(Value::Missing) => {
                             let span = span();
+                            let paths = self.needs.take();
                             self.undetermined(rule, line, span, paths);
                         }
                         _ => {}
@@ -881,8 +883,8 @@ impl Run<'_> {
             all_lines: self.visits.all(),
             line: None,
         };
-        match scope.field(field) {
-            Value::Missing(_) => false,
+        match scope.field(field, &mut value::Needs::default()) {
+            Value::Missing => false,
             Value::Text(text) => !text.trim().is_empty(),
             Value::List(items) => !items.is_empty(),
             _ => true,

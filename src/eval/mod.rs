@@ -91,6 +91,7 @@ pub fn evaluate_with(
         findings: Vec::new(),
         supported: vec![None; claim.lines.len()],
         claim_rules_done: Vec::new(),
+        needs: value::Needs::default(),
     };
     let mut explanation: Vec<Explanation> = Vec::new();
     let mut explained_claim_rules = std::collections::BTreeSet::new();
@@ -342,6 +343,8 @@ struct Run<'a> {
     supported: Vec<Option<u32>>,
     /// Claim-wide general rules already judged (by address: once per claim).
     claim_rules_done: Vec<usize>,
+    /// The paths of the facts the condition being judged found missing.
+    needs: value::Needs,
 }
 
 /// What a finding says, before it is attached to its rule.
@@ -470,6 +473,8 @@ impl<'a> Run<'a> {
             all_lines: self.visits.all(),
             line,
         };
+        // A missing fact reads `not given`: its path is not needed.
+        let mut needs = value::Needs::default();
         let mut out = String::with_capacity(rule.message.literal_len() + 32);
         for segment in &rule.message.segments {
             match segment {
@@ -477,7 +482,10 @@ impl<'a> Run<'a> {
                 Segment::Placeholder { name, lookup } => {
                     match extras.iter().find(|(key, _)| key == name) {
                         Some((_, value)) => value.write_display(&mut out),
-                        None => scope.judge(lookup).write_display(&mut out),
+                        None => {
+                            scope.judge(lookup, &mut needs).write_display(&mut out);
+                            needs.clear();
+                        }
                     }
                 }
             }
