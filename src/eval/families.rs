@@ -1,7 +1,7 @@
 //! What each family of rule checks on a visit's lines.
 
 use super::units::{block_units, cms_allocation, midpoint_units, saturating_sum};
-use super::value::{self, Scope, Value};
+use super::value::{self, Scope, Value, Verdict};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
 use crate::codes::Modifier;
@@ -115,10 +115,10 @@ impl Run<'_> {
                             line,
                         };
                         let needs = &mut self.needs;
-                        match when.as_ref().map(|when| scope_view.judge(when, needs)) {
-                            Some(Value::Flag(false)) => None,
-                            Some(Value::Missing) => Some(Value::Missing),
-                            _ => Some(scope_view.judge(require, needs)),
+                        match when.as_ref().map(|when| scope_view.test(when, needs)) {
+                            Some(Verdict::Flag(false)) => None,
+                            Some(Verdict::Missing) => Some(Verdict::Missing),
+                            _ => Some(scope_view.test(require, needs)),
                         }
                     };
                     let span = || {
@@ -126,7 +126,7 @@ impl Run<'_> {
                             .map_or_else(|| self.claim.span.clone(), |l| l.span.clone())
                     };
                     match judged {
-                        Some(Value::Flag(false)) => {
+                        Some(Verdict::Flag(false)) => {
                             let span = span();
                             let fix = line.and_then(|l| Run::fix(rule, l, None));
                             let message = self.message(rule, date, line, &[]);
@@ -142,7 +142,7 @@ impl Run<'_> {
                                 },
                             );
                         }
-                        Some(Value::Missing) => {
+                        Some(Verdict::Missing) => {
                             let span = span();
                             let paths = self.needs.take();
                             self.undetermined(rule, line, span, paths);

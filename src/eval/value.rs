@@ -91,6 +91,34 @@ impl Needs {
     }
 }
 
+/// What a condition comes to: yes or no, a fact it needs is missing (the
+/// paths are in [`Needs`]), or a value that is neither (which decides nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Flag(bool),
+    Missing,
+    Other,
+}
+
+impl Verdict {
+    fn of(value: Value<'_>) -> Self {
+        match value {
+            Value::Flag(flag) => Verdict::Flag(flag),
+            Value::Missing => Verdict::Missing,
+            _ => Verdict::Other,
+        }
+    }
+
+    /// The verdict as a value, for a condition read as a value (`Other` is
+    /// never the verdict of a condition `test` judges itself).
+    fn value<'a>(self) -> Value<'a> {
+        match self {
+            Verdict::Flag(flag) => Value::Flag(flag),
+            Verdict::Missing | Verdict::Other => Value::Missing,
+        }
+    }
+}
+
 /// A list fact, read in place from the claim.
 #[derive(Clone, Copy, Debug)]
 pub enum List<'a> {
@@ -260,7 +288,8 @@ impl Value<'_> {
 
 /// Code characters (ASCII by construction).
 fn write_ascii(bytes: &[u8], out: &mut String) {
-    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+    // Pushed one by one: no UTF-8 validation for a few known-ASCII bytes.
+    out.extend(bytes.iter().map(|&byte| char::from(byte)));
 }
 
 /// An integer in decimal, as `{}` writes it.
@@ -682,81 +711,116 @@ impl<'a> Scope<'a> {
                 None => Value::Missing,
             },
             Cond::Word(word) => Value::Text(word),
-            // Whether the fact is there: a missing one names no path.
-            Cond::Present(field) => match self.fact(field) {
-                Err(_) => Value::Flag(false),
-                Ok(Value::Text(text)) => Value::Flag(!text.trim().is_empty()),
-                Ok(Value::List(items)) => Value::Flag(!items.is_empty()),
-                Ok(_) => Value::Flag(true),
-            },
             Cond::Not(inner) => match self.judge(inner, needs) {
                 Value::Flag(flag) => Value::Flag(!flag),
                 other => other,
             },
-            // A false side decides `and` (a true side decides `or`) even when the
-            // other needs a missing fact: only then is the other side judged.
-            Cond::And(a, b) => match self.judge(a, needs) {
-                Value::Flag(false) => Value::Flag(false),
-                left => match (left, self.judge(b, needs)) {
-                    (_, Value::Flag(false)) => {
-                        needs.forget_since(mark);
-                        Value::Flag(false)
-                    }
-                    (Value::Flag(true), Value::Flag(true)) => Value::Flag(true),
-                    _ => missing_since(needs, mark),
-                },
-            },
-            Cond::Or(a, b) => match self.judge(a, needs) {
-                Value::Flag(true) => Value::Flag(true),
-                left => match (left, self.judge(b, needs)) {
-                    (_, Value::Flag(true)) => {
-                        needs.forget_since(mark);
-                        Value::Flag(true)
-                    }
-                    (Value::Flag(false), Value::Flag(false)) => Value::Flag(false),
-                    _ => missing_since(needs, mark),
-                },
-            },
-            Cond::Compare(op, a, b) => {
-                match compare(*op, self.operand(a, needs), self.operand(b, needs)) {
-                    Value::Missing => missing_since(needs, mark),
-                    judged => judged,
-                }
-            }
             Cond::Arith(op, a, b) => {
                 match arith(*op, self.operand(a, needs), self.operand(b, needs)) {
                     Value::Missing => missing_since(needs, mark),
                     judged => judged,
                 }
             }
-            Cond::InSet { negate, value, set } => match self.operand(value, needs) {
-                Value::Missing => Value::Missing,
-                value => Value::Flag(in_set(&value, set, self.date) != *negate),
-            },
-            Cond::InWords {
-                negate,
-                value,
-                words,
-            } => match self.operand(value, needs) {
-                Value::Text(word) => Value::Flag(words.iter().any(|w| w == word) != *negate),
-                Value::Missing => Value::Missing,
-                _ => Value::Flag(*negate),
-            },
-            Cond::Includes { list, set } => match self.operand(list, needs) {
-                Value::List(items) => {
-                    // The set in force is found once, not per item.
-                    let members = set.on(self.date);
-                    Value::Flag(items.items().any(|item| is_member(&item, members)))
-                }
-                Value::Missing => Value::Missing,
-                _ => Value::Flag(false),
-            },
+            Cond::Present(_)
+            | Cond::And(..)
+            | Cond::Or(..)
+            | Cond::Compare(..)
+            | Cond::InSet { .. }
+            | Cond::InWords { .. }
+            | Cond::Includes { .. } => self.test(cond, needs).value(),
             Cond::Count { list, filter } => self.aggregate(list, filter.as_deref(), None, needs),
             Cond::Sum {
                 list,
                 field,
                 filter,
             } => self.aggregate(list, filter.as_deref(), Some(*field), needs),
+        }
+    }
+
+    /// [`Scope::judge`] of a condition (`when`, `require`, a filter): the
+    /// same verdict, without building a `Value` for each yes or no.
+    pub fn test(&self, cond: &Cond, needs: &mut Needs) -> Verdict {
+        let mark = needs.mark();
+        match cond {
+            // Whether the fact is there: a missing one names no path.
+            Cond::Present(field) => Verdict::Flag(match self.fact(field) {
+                Err(_) => false,
+                Ok(Value::Text(text)) => !text.trim().is_empty(),
+                Ok(Value::List(items)) => !items.is_empty(),
+                Ok(_) => true,
+            }),
+            Cond::Not(inner) => match self.test(inner, needs) {
+                Verdict::Flag(flag) => Verdict::Flag(!flag),
+                other => other,
+            },
+            // A false side decides `and` (a true side decides `or`) even when the
+            // other needs a missing fact: only then is the other side judged.
+            Cond::And(a, b) => match self.test(a, needs) {
+                Verdict::Flag(false) => Verdict::Flag(false),
+                left => match (left, self.test(b, needs)) {
+                    (_, Verdict::Flag(false)) => {
+                        needs.forget_since(mark);
+                        Verdict::Flag(false)
+                    }
+                    (Verdict::Flag(true), Verdict::Flag(true)) => Verdict::Flag(true),
+                    _ => {
+                        needs.dedup_since(mark);
+                        Verdict::Missing
+                    }
+                },
+            },
+            Cond::Or(a, b) => match self.test(a, needs) {
+                Verdict::Flag(true) => Verdict::Flag(true),
+                left => match (left, self.test(b, needs)) {
+                    (_, Verdict::Flag(true)) => {
+                        needs.forget_since(mark);
+                        Verdict::Flag(true)
+                    }
+                    (Verdict::Flag(false), Verdict::Flag(false)) => Verdict::Flag(false),
+                    _ => {
+                        needs.dedup_since(mark);
+                        Verdict::Missing
+                    }
+                },
+            },
+            Cond::Compare(op, a, b) => {
+                match compare(*op, self.operand(a, needs), self.operand(b, needs)) {
+                    Value::Missing => {
+                        needs.dedup_since(mark);
+                        Verdict::Missing
+                    }
+                    judged => Verdict::of(judged),
+                }
+            }
+            Cond::InSet { negate, value, set } => match self.operand(value, needs) {
+                Value::Missing => Verdict::Missing,
+                value => Verdict::Flag(in_set(&value, set, self.date) != *negate),
+            },
+            Cond::InWords {
+                negate,
+                value,
+                words,
+            } => match self.operand(value, needs) {
+                Value::Text(word) => Verdict::Flag(words.iter().any(|w| w == word) != *negate),
+                Value::Missing => Verdict::Missing,
+                _ => Verdict::Flag(*negate),
+            },
+            Cond::Includes { list, set } => match self.operand(list, needs) {
+                Value::List(items) => {
+                    // The set in force is found once, not per item.
+                    let members = set.on(self.date);
+                    Verdict::Flag(match (items, members) {
+                        // The common case (`line.modifiers includes [KX]`), read directly.
+                        (List::Modifiers(modifiers), Some(SetValue::Modifier(set))) => {
+                            modifiers.iter().any(|modifier| set.contains(modifier))
+                        }
+                        _ => items.items().any(|item| is_member(&item, members)),
+                    })
+                }
+                Value::Missing => Verdict::Missing,
+                _ => Verdict::Flag(false),
+            },
+            _ => Verdict::of(self.judge(cond, needs)),
         }
     }
 
@@ -797,9 +861,8 @@ impl<'a> Scope<'a> {
         for &index in lines {
             let scope = self.with_line(index);
             if let Some(filter) = filter {
-                match scope.judge(filter, needs) {
-                    Value::Flag(true) => {}
-                    _ => continue,
+                if scope.test(filter, needs) != Verdict::Flag(true) {
+                    continue;
                 }
             }
             match field {
@@ -885,7 +948,7 @@ fn missing_since<'a>(needs: &mut Needs, mark: usize) -> Value<'a> {
 
 /// Compares two values; `Missing` when either is (the caller holds the paths).
 fn compare<'a>(op: CompareOp, a: Value<'a>, b: Value<'a>) -> Value<'a> {
-    if a == Value::Missing || b == Value::Missing {
+    if matches!(a, Value::Missing) || matches!(b, Value::Missing) {
         return Value::Missing;
     }
     let ordering = match (&a, &b) {
