@@ -275,10 +275,11 @@ impl RuleLines {
 
 /// The claim's visits: lines that share a date of service, in date order.
 pub(crate) struct Visits {
-    /// Every line's index, in claim order.
-    all: Vec<usize>,
-    /// Line indexes, visit after visit, in claim order within a visit.
-    lines: Vec<usize>,
+    /// Every line's index in claim order, then the same indexes visit after
+    /// visit (claim order within a visit): one buffer for both.
+    indexes: Vec<usize>,
+    /// How many lines the claim has: where the visits' indexes start.
+    count: usize,
     /// Each visit's date and where its lines stand in `lines`.
     spans: Vec<(Date, std::ops::Range<usize>)>,
 }
@@ -286,8 +287,11 @@ pub(crate) struct Visits {
 impl Visits {
     /// `dates`: each line's date of service, in claim order.
     fn of(dates: &[Date]) -> Self {
-        let all: Vec<usize> = (0..dates.len()).collect();
-        let mut lines = all.clone();
+        let count = dates.len();
+        let mut indexes = Vec::with_capacity(count * 2);
+        indexes.extend(0..count);
+        indexes.extend(0..count);
+        let lines = indexes.get_mut(count..).unwrap_or_default();
         // Stable: claim order within a date.
         lines.sort_by_key(|&index| dates.get(index).copied());
         let mut spans: Vec<(Date, std::ops::Range<usize>)> = Vec::new();
@@ -301,19 +305,24 @@ impl Visits {
                 _ => spans.push((*date, position..position + 1)),
             }
         }
-        Self { all, lines, spans }
+        Self {
+            indexes,
+            count,
+            spans,
+        }
     }
 
     /// Every line's index, in claim order.
     pub(crate) fn all(&self) -> &[usize] {
-        &self.all
+        self.indexes.get(..self.count).unwrap_or_default()
     }
 
     /// Each visit's date and lines, in date order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (Date, &[usize])> + '_ {
-        self.spans
-            .iter()
-            .map(|(date, range)| (*date, self.lines.get(range.clone()).unwrap_or_default()))
+        self.spans.iter().map(|(date, range)| {
+            let visit = (range.start + self.count)..(range.end + self.count);
+            (*date, self.indexes.get(visit).unwrap_or_default())
+        })
     }
 
     /// The lines of the visit on `date` (none when no line has that date).
@@ -421,6 +430,12 @@ impl<'a> Run<'a> {
             missing,
             fix,
         } = outcome;
+        // On the first finding, room for two a line: a claim with findings
+        // seldom grows the list again, and a clean claim allocates none.
+        if self.findings.capacity() == 0 {
+            self.findings
+                .reserve(self.claim.lines.len().saturating_mul(2));
+        }
         self.findings.push(Finding {
             rule: rule.id.clone(),
             category: rule.category,
