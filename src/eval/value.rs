@@ -460,6 +460,14 @@ impl<'a> Scope<'a> {
 
     /// The value of a claim fact, or `Missing` with its claim path in `needs`.
     pub fn field(&self, field: &FieldRef, needs: &mut Needs) -> Value<'a> {
+        // A fact of the line in focus (most operands) is read straight from
+        // the line; only a missing one goes the long way, for its path.
+        if let (Field::Line(line_field), Some(index)) = (field.field, self.line) {
+            match line_value(self.claim, index, line_field) {
+                Value::Missing => {}
+                value => return value,
+            }
+        }
         self.fact(field)
             .unwrap_or_else(|absent| absent.into_value(needs))
     }
@@ -885,6 +893,7 @@ impl<'a> Scope<'a> {
 
 /// The value of a line's field; `Missing` (naming no path) when the claim
 /// does not carry it.
+#[inline]
 fn line_value(claim: &Claim, index: usize, field: LineField) -> Value<'_> {
     let Some(line) = claim.lines.get(index) else {
         return Value::Missing;
@@ -1035,6 +1044,11 @@ mod tests {
         assert_eq!(dollars(100_000_000), "$1,000,000.00");
         assert_eq!(dollars(-123_456_789), "-$1,234,567.89");
         assert_eq!(dollars(99_999), "$999.99");
+        assert_eq!(dollars(0), "$0.00");
+        assert_eq!(dollars(100_000), "$1,000.00");
+        assert_eq!(dollars(10_000_000), "$100,000.00");
+        assert_eq!(dollars(i64::MIN), "-$92,233,720,368,547,758.08");
+        assert_eq!(dollars(i64::MAX), "$92,233,720,368,547,758.07");
         assert_eq!(Value::Money(241_000).display(), "$2,410.00");
     }
 
