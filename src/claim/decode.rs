@@ -216,7 +216,7 @@ struct Decoder {
 
 fn span(node: &Node, path: &str) -> ClaimSpan {
     ClaimSpan {
-        path: path.to_owned(),
+        path: path.into(),
         start: Some(node.start),
         end: Some(node.end),
     }
@@ -1049,7 +1049,7 @@ impl Decoder {
                 modifiers.unwrap_or_else(|| Located {
                     value: Vec::new(),
                     span: ClaimSpan {
-                        path: child(path, "modifiers"),
+                        path: child(path, "modifiers").into(),
                         start: None,
                         end: None,
                     },

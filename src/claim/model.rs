@@ -7,13 +7,15 @@
 
 use crate::codes::{Modifier, PlaceOfService, ProcedureCode};
 use crate::Date;
+use std::sync::Arc;
 
 /// Where a value stands in the claim input: its JSON path and, when the claim
 /// came from text, the byte range in that text.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ClaimSpan {
-    /// JSON Pointer (RFC 6901): `/lines/1/modifiers`.
-    pub path: String,
+    /// JSON Pointer (RFC 6901): `/lines/1/modifiers`. Shared: a finding's
+    /// span points at it without copying the text.
+    pub path: Arc<str>,
     pub start: Option<usize>,
     pub end: Option<usize>,
 }

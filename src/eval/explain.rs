@@ -237,7 +237,9 @@ impl Run<'_> {
                 for (name, field) in seen.into_iter().filter(|(name, _)| *name != "line.code") {
                     // A name without a dot is read as a constant.
                     let value = match field {
-                        Some(field) if name.contains('.') => scope.field(field).display(),
+                        Some(field) if name.contains('.') => {
+                            scope.field(field, &mut value::Needs::default()).display()
+                        }
                         _ => scope.constant(name).display(),
                     };
                     facts.push(fact(name, value));

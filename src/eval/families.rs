@@ -1,7 +1,7 @@
 //! What each family of rule checks on a visit's lines.
 
 use super::units::{block_units, cms_allocation, midpoint_units, saturating_sum};
-use super::value::{self, Scope, Value};
+use super::value::{self, Scope, Value, Verdict};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
 use crate::codes::Modifier;
@@ -114,10 +114,11 @@ impl Run<'_> {
                             all_lines: visits.all(),
                             line,
                         };
-                        match when.as_ref().map(|when| scope_view.judge(when)) {
-                            Some(Value::Flag(false)) => None,
-                            Some(Value::Missing(paths)) => Some(Value::Missing(paths)),
-                            _ => Some(scope_view.judge(require)),
+                        let needs = &mut self.needs;
+                        match when.as_ref().map(|when| scope_view.test(when, needs)) {
+                            Some(Verdict::Flag(false)) => None,
+                            Some(Verdict::Missing) => Some(Verdict::Missing),
+                            _ => Some(scope_view.test(require, needs)),
                         }
                     };
                     let span = || {
@@ -125,7 +126,7 @@ impl Run<'_> {
                             .map_or_else(|| self.claim.span.clone(), |l| l.span.clone())
                     };
                     match judged {
-                        Some(Value::Flag(false)) => {
+                        Some(Verdict::Flag(false)) => {
                             let span = span();
                             let fix = line.and_then(|l| Run::fix(rule, l, None));
                             let message = self.message(rule, date, line, &[]);
@@ -141,8 +142,9 @@ impl Run<'_> {
                                 },
                             );
                         }
-                        Some(Value::Missing(paths)) => {
+                        Some(Verdict::Missing) => {
                             let span = span();
+                            let paths = self.needs.take();
                             self.undetermined(rule, line, span, paths);
                         }
                         _ => {}
@@ -881,8 +883,8 @@ impl Run<'_> {
             all_lines: self.visits.all(),
             line: None,
         };
-        match scope.field(field) {
-            Value::Missing(_) => false,
+        match scope.field(field, &mut value::Needs::default()) {
+            Value::Missing => false,
             Value::Text(text) => !text.trim().is_empty(),
             Value::List(items) => !items.is_empty(),
             _ => true,

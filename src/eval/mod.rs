@@ -19,6 +19,7 @@ use crate::report::{
 };
 use crate::syntax::{Family, Scope, Severity};
 use crate::Date;
+use std::sync::Arc;
 
 /// A claim that cannot be evaluated at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,6 +91,7 @@ pub fn evaluate_with(
         findings: Vec::new(),
         supported: vec![None; claim.lines.len()],
         claim_rules_done: Vec::new(),
+        needs: value::Needs::default(),
     };
     let mut explanation: Vec<Explanation> = Vec::new();
     let mut explained_claim_rules = std::collections::BTreeSet::new();
@@ -177,18 +179,13 @@ pub fn evaluate_with(
         .enumerate()
         .map(|(index, line)| {
             let date = dates.get(index).copied().unwrap_or(Date::MIN);
-            let mut code = String::with_capacity(5);
-            value::Value::Procedure(line.code.value).write_display(&mut code);
-            let mut date_of_service = String::with_capacity(10);
-            value::write_date(date, &mut date_of_service);
             LineReport {
                 index,
-                code,
-                date_of_service,
-                policy_version: policy.version_on(date).map_or_else(
-                    || format!("{}@base", policy.id),
-                    |version| version.to_string(),
-                ),
+                code: line.code.value,
+                date_of_service: date,
+                policy_version: policy
+                    .version_on(date)
+                    .map_or_else(|| Arc::from(format!("{}@base", policy.id)), Arc::clone),
                 units_billed: line.units.value,
                 units_supported: supported.get(index).copied().flatten(),
             }
@@ -279,10 +276,11 @@ impl RuleLines {
 
 /// The claim's visits: lines that share a date of service, in date order.
 pub(crate) struct Visits {
-    /// Every line's index, in claim order.
-    all: Vec<usize>,
-    /// Line indexes, visit after visit, in claim order within a visit.
-    lines: Vec<usize>,
+    /// Every line's index in claim order, then the same indexes visit after
+    /// visit (claim order within a visit): one buffer for both.
+    indexes: Vec<usize>,
+    /// How many lines the claim has: where the visits' indexes start.
+    count: usize,
     /// Each visit's date and where its lines stand in `lines`.
     spans: Vec<(Date, std::ops::Range<usize>)>,
 }
@@ -290,8 +288,11 @@ pub(crate) struct Visits {
 impl Visits {
     /// `dates`: each line's date of service, in claim order.
     fn of(dates: &[Date]) -> Self {
-        let all: Vec<usize> = (0..dates.len()).collect();
-        let mut lines = all.clone();
+        let count = dates.len();
+        let mut indexes = Vec::with_capacity(count * 2);
+        indexes.extend(0..count);
+        indexes.extend(0..count);
+        let lines = indexes.get_mut(count..).unwrap_or_default();
         // Stable: claim order within a date.
         lines.sort_by_key(|&index| dates.get(index).copied());
         let mut spans: Vec<(Date, std::ops::Range<usize>)> = Vec::new();
@@ -305,19 +306,24 @@ impl Visits {
                 _ => spans.push((*date, position..position + 1)),
             }
         }
-        Self { all, lines, spans }
+        Self {
+            indexes,
+            count,
+            spans,
+        }
     }
 
     /// Every line's index, in claim order.
     pub(crate) fn all(&self) -> &[usize] {
-        &self.all
+        self.indexes.get(..self.count).unwrap_or_default()
     }
 
     /// Each visit's date and lines, in date order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (Date, &[usize])> + '_ {
-        self.spans
-            .iter()
-            .map(|(date, range)| (*date, self.lines.get(range.clone()).unwrap_or_default()))
+        self.spans.iter().map(|(date, range)| {
+            let visit = (range.start + self.count)..(range.end + self.count);
+            (*date, self.indexes.get(visit).unwrap_or_default())
+        })
     }
 
     /// The lines of the visit on `date` (none when no line has that date).
@@ -347,6 +353,8 @@ struct Run<'a> {
     supported: Vec<Option<u32>>,
     /// Claim-wide general rules already judged (by address: once per claim).
     claim_rules_done: Vec<usize>,
+    /// The paths of the facts the condition being judged found missing.
+    needs: value::Needs,
 }
 
 /// What a finding says, before it is attached to its rule.
@@ -423,6 +431,12 @@ impl<'a> Run<'a> {
             missing,
             fix,
         } = outcome;
+        // On the first finding, room for two a line: a claim with findings
+        // seldom grows the list again, and a clean claim allocates none.
+        if self.findings.capacity() == 0 {
+            self.findings
+                .reserve(self.claim.lines.len().saturating_mul(2));
+        }
         self.findings.push(Finding {
             rule: rule.id.clone(),
             category: rule.category,
@@ -475,6 +489,8 @@ impl<'a> Run<'a> {
             all_lines: self.visits.all(),
             line,
         };
+        // A missing fact reads `not given`: its path is not needed.
+        let mut needs = value::Needs::default();
         let mut out = String::with_capacity(rule.message.literal_len() + 32);
         for segment in &rule.message.segments {
             match segment {
@@ -482,7 +498,10 @@ impl<'a> Run<'a> {
                 Segment::Placeholder { name, lookup } => {
                     match extras.iter().find(|(key, _)| key == name) {
                         Some((_, value)) => value.write_display(&mut out),
-                        None => scope.judge(lookup).write_display(&mut out),
+                        None => {
+                            scope.judge(lookup, &mut needs).write_display(&mut out);
+                            needs.clear();
+                        }
                     }
                 }
             }

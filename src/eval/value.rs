@@ -1,8 +1,9 @@
 //! Values of claim facts, and conditions judged with three values: a rule that
 //! needs a fact the claim does not carry is neither passed nor failed.
 //!
-//! Values borrow from the claim and the policy: judging a condition or filling
-//! in a message allocates only for the paths of missing facts.
+//! Values borrow from the claim and the policy, and are `Copy`: judging a
+//! condition or filling in a message allocates only for the paths of missing
+//! facts, which are kept beside the values in [`Needs`].
 
 use crate::claim::{Claim, Line, Located};
 use crate::codes::{DiagnosisCode, Modifier, PlaceOfService, ProcedureCode};
@@ -16,7 +17,7 @@ use crate::Date;
 
 /// A fact's value. Numbers carry no unit here: the checker has already
 /// made sure minutes are compared with minutes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value<'a> {
     Flag(bool),
     Number(i64),
@@ -32,12 +33,94 @@ pub enum Value<'a> {
     List(List<'a>),
     /// The lines of a visit or claim (for `count` and `sum`).
     Lines(&'a [usize]),
-    /// The claim does not carry the fact: the claim paths that would hold it.
-    Missing(Vec<String>),
+    /// The claim does not carry the fact. The claim paths that would hold it
+    /// are in the [`Needs`] the value was judged with.
+    Missing,
 }
 
-/// A list fact, read in place from the claim where it can be.
-#[derive(Clone, Debug)]
+/// The claim paths of the facts judging found missing, kept out of the values
+/// so that values need no dropping. A stack: a judgement that gives
+/// `Value::Missing` leaves its paths on the end; one that gives anything else
+/// leaves nothing.
+#[derive(Debug, Default)]
+pub struct Needs {
+    paths: Vec<String>,
+}
+
+impl Needs {
+    /// Where the next judgement's paths will start.
+    fn mark(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// The fact at `path` is missing.
+    fn need<'a>(&mut self, path: String) -> Value<'a> {
+        self.paths.push(path);
+        Value::Missing
+    }
+
+    /// Forgets the paths since `mark`: the judgement they belonged to was
+    /// decided without them.
+    fn forget_since(&mut self, mark: usize) {
+        self.paths.truncate(mark);
+    }
+
+    /// The paths since `mark`, each once, in the order first met.
+    fn dedup_since(&mut self, mark: usize) {
+        // Only when a fact is missing, so a copy is cheap enough.
+        let judged = self.paths.split_off(mark);
+        for path in judged {
+            if !self.paths.get(mark..).unwrap_or_default().contains(&path) {
+                self.paths.push(path);
+            }
+        }
+    }
+
+    fn any_since(&self, mark: usize) -> bool {
+        self.paths.len() > mark
+    }
+
+    /// Takes every path, leaving none.
+    pub fn take(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.paths)
+    }
+
+    /// Forgets every path (a message shows a missing fact as `not given`).
+    pub fn clear(&mut self) {
+        self.paths.clear();
+    }
+}
+
+/// What a condition comes to: yes or no, a fact it needs is missing (the
+/// paths are in [`Needs`]), or a value that is neither (which decides nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Flag(bool),
+    Missing,
+    Other,
+}
+
+impl Verdict {
+    fn of(value: Value<'_>) -> Self {
+        match value {
+            Value::Flag(flag) => Verdict::Flag(flag),
+            Value::Missing => Verdict::Missing,
+            _ => Verdict::Other,
+        }
+    }
+
+    /// The verdict as a value, for a condition read as a value (`Other` is
+    /// never the verdict of a condition `test` judges itself).
+    fn value<'a>(self) -> Value<'a> {
+        match self {
+            Verdict::Flag(flag) => Value::Flag(flag),
+            Verdict::Missing | Verdict::Other => Value::Missing,
+        }
+    }
+}
+
+/// A list fact, read in place from the claim.
+#[derive(Clone, Copy, Debug)]
 pub enum List<'a> {
     Modifiers(&'a [Modifier]),
     Procedures(&'a [ProcedureCode]),
@@ -50,8 +133,12 @@ pub enum List<'a> {
         pointers: &'a [u8],
         diagnoses: &'a [Located<String>],
     },
-    /// Values worked out one by one (`lines.minutes`).
-    Values(Vec<Value<'a>>),
+    /// A field of each of some lines (`lines.minutes`), worked out as read.
+    LineValues {
+        claim: &'a Claim,
+        lines: &'a [usize],
+        field: LineField,
+    },
 }
 
 impl<'a> List<'a> {
@@ -103,7 +190,13 @@ impl<'a> Iterator for ListItems<'_, 'a> {
                     let index = usize::from(*pointer).checked_sub(1)?;
                     diagnoses.get(index).and_then(|d| diagnosis(&d.value))
                 }),
-                List::Values(items) => items.get(position).map(|v| Some(v.clone())),
+                List::LineValues {
+                    claim,
+                    lines,
+                    field,
+                } => lines
+                    .get(position)
+                    .map(|&index| Some(line_value(claim, index, *field))),
             };
             match item {
                 None => return None,
@@ -182,7 +275,7 @@ impl Value<'_> {
                 Ok(())
             }
             Value::Lines(lines) => write!(out, "{} lines", lines.len()),
-            Value::Missing(_) => {
+            Value::Missing => {
                 out.push_str("not given");
                 Ok(())
             }
@@ -195,7 +288,8 @@ impl Value<'_> {
 
 /// Code characters (ASCII by construction).
 fn write_ascii(bytes: &[u8], out: &mut String) {
-    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+    // Pushed one by one: no UTF-8 validation for a few known-ASCII bytes.
+    out.extend(bytes.iter().map(|&byte| char::from(byte)));
 }
 
 /// An integer in decimal, as `{}` writes it.
@@ -223,19 +317,29 @@ fn write_unsigned(mut number: u64, out: &mut String) {
 
 /// A date as `YYYY-MM-DD`, as jiff's `Display` writes years 0 to 9999.
 pub fn write_date(date: Date, out: &mut String) {
+    match date_chars(date) {
+        Some(chars) => write_ascii(&chars, out),
+        None => {
+            use std::fmt::Write;
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{date}");
+        }
+    }
+}
+
+/// A date of the years 0 to 9999 as its `YYYY-MM-DD` characters (`None` for
+/// other years, which jiff's `Display` writes with a sign).
+pub fn date_chars(date: Date) -> Option<[u8; 10]> {
     let year = date.year();
     if !(0..=9999).contains(&year) {
-        use std::fmt::Write;
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{date}");
-        return;
+        return None;
     }
     let two = |n: i8| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
     let [y1, y2] = two((year / 100) as i8);
     let [y3, y4] = two((year % 100) as i8);
     let [m1, m2] = two(date.month());
     let [d1, d2] = two(date.day());
-    write_ascii(&[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2], out);
+    Some([y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2])
 }
 
 /// `I69351` → `I69.351`.
@@ -311,6 +415,33 @@ pub struct Scope<'a> {
     pub line: Option<usize>,
 }
 
+/// Why a fact has no value: the claim path that would hold it, written out
+/// only when a finding names it.
+#[derive(Clone, Copy)]
+enum Absent<'f> {
+    /// The path the field is written as.
+    Field(&'f FieldRef),
+    Path(&'static str),
+    /// A field of the line at this index.
+    LineField(usize, &'static str),
+    /// No path to name (no line in focus, no version in force).
+    Nowhere,
+}
+
+impl Absent<'_> {
+    fn into_value<'a>(self, needs: &mut Needs) -> Value<'a> {
+        match self {
+            Absent::Field(field) => needs.need(field.pointer.to_string()),
+            Absent::Path(path) => needs.need(path.to_owned()),
+            Absent::LineField(index, name) => needs.need(format!("/lines/{index}/{name}")),
+            Absent::Nowhere => Value::Missing,
+        }
+    }
+}
+
+/// A fact's value, or why it has none.
+type Fact<'a, 'f> = Result<Value<'a>, Absent<'f>>;
+
 impl<'a> Scope<'a> {
     fn line(&self, index: usize) -> Option<&'a Line> {
         self.claim.lines.get(index)
@@ -327,92 +458,109 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// The value of a claim fact, or `Missing` with its claim path.
-    pub fn field(&self, field: &FieldRef) -> Value<'a> {
-        let missing = || Value::Missing(vec![field.pointer.to_string()]);
+    /// The value of a claim fact, or `Missing` with its claim path in `needs`.
+    pub fn field(&self, field: &FieldRef, needs: &mut Needs) -> Value<'a> {
+        // A fact of the line in focus (most operands) is read straight from
+        // the line; only a missing one goes the long way, for its path.
+        if let (Field::Line(line_field), Some(index)) = (field.field, self.line) {
+            match line_value(self.claim, index, line_field) {
+                Value::Missing => {}
+                value => return value,
+            }
+        }
+        self.fact(field)
+            .unwrap_or_else(|absent| absent.into_value(needs))
+    }
+
+    fn fact<'f>(&self, field: &'f FieldRef) -> Fact<'a, 'f> {
         let claim = self.claim;
-        let text = |value: &'a Option<Located<String>>, path: &str| {
-            value.as_ref().map_or_else(
-                || Value::Missing(vec![path.to_owned()]),
-                |v| Value::Text(&v.value),
-            )
+        let text = |value: &'a Option<Located<String>>, path: &'static str| {
+            value
+                .as_ref()
+                .map_or(Err(Absent::Path(path)), |v| Ok(Value::Text(&v.value)))
         };
-        let date = |value: Option<&Located<Date>>, path: &str| {
-            value.map_or_else(
-                || Value::Missing(vec![path.to_owned()]),
-                |v| Value::Date(v.value),
-            )
+        let date = |value: Option<&Located<Date>>, path: &'static str| {
+            value.map_or(Err(Absent::Path(path)), |v| Ok(Value::Date(v.value)))
         };
-        match field.field {
+        let absent = Err(Absent::Field(field));
+        Ok(match field.field {
             Field::Line(line_field) => match self.line {
-                Some(index) => self.line_field(index, line_field),
-                None => Value::Missing(Vec::new()),
+                Some(index) => return self.line_fact(index, line_field),
+                None => return Err(Absent::Nowhere),
             },
             Field::VisitDate => Value::Date(self.date),
             Field::VisitLines(line_field) => self.lines_field(self.visit, line_field),
             Field::Lines(line_field) => self.lines_field(self.all_lines, line_field),
             Field::Id => Value::Text(&claim.id.value),
             Field::Payer => Value::Text(&claim.payer.value),
-            Field::Plan => text(&claim.plan, "/plan"),
-            Field::DateOfService => date(claim.date_of_service.as_ref(), "/date_of_service"),
-            Field::PlaceOfService => claim.place_of_service.as_ref().map_or_else(
-                || Value::Missing(vec!["/place_of_service".to_owned()]),
-                |p| Value::Place(p.value),
-            ),
-            Field::Diagnoses => Value::List(List::Diagnoses(&claim.diagnoses)),
-            Field::MemberId | Field::MemberBirthDate => match &claim.member {
-                None => missing(),
-                Some(member) if field.field == Field::MemberId => text(&member.id, "/member/id"),
-                Some(member) => date(member.birth_date.as_ref(), "/member/birth_date"),
+            Field::Plan => return text(&claim.plan, "/plan"),
+            Field::DateOfService => {
+                return date(claim.date_of_service.as_ref(), "/date_of_service")
+            }
+            Field::PlaceOfService => match &claim.place_of_service {
+                Some(place) => Value::Place(place.value),
+                None => return Err(Absent::Path("/place_of_service")),
             },
+            Field::Diagnoses => Value::List(List::Diagnoses(&claim.diagnoses)),
+            Field::MemberId | Field::MemberBirthDate => {
+                return match &claim.member {
+                    None => absent,
+                    Some(member) if field.field == Field::MemberId => {
+                        text(&member.id, "/member/id")
+                    }
+                    Some(member) => date(member.birth_date.as_ref(), "/member/birth_date"),
+                }
+            }
             Field::Npi => Value::Text(&claim.provider.npi.value),
             Field::Discipline => Value::Text(claim.provider.discipline.value.keyword()),
             Field::Role => Value::Text(claim.provider.role.value.keyword()),
-            Field::Taxonomy => text(&claim.provider.taxonomy, "/provider/taxonomy"),
-            Field::Credential => text(&claim.provider.credential, "/provider/credential"),
+            Field::Taxonomy => return text(&claim.provider.taxonomy, "/provider/taxonomy"),
+            Field::Credential => return text(&claim.provider.credential, "/provider/credential"),
             Field::AuthNumber
             | Field::AuthCodes
             | Field::AuthUnits
             | Field::AuthFrom
             | Field::AuthThrough => {
                 let Some(auth) = &claim.prior_authorization else {
-                    return missing();
+                    return absent;
                 };
                 match field.field {
                     Field::AuthNumber => Value::Text(&auth.number.value),
-                    Field::AuthCodes => auth.codes.as_ref().map_or_else(
-                        || Value::Missing(vec!["/prior_authorization/codes".to_owned()]),
-                        |codes| Value::List(List::Procedures(&codes.value)),
-                    ),
-                    Field::AuthUnits => auth.units.as_ref().map_or_else(
-                        || Value::Missing(vec!["/prior_authorization/units".to_owned()]),
-                        |v| number(v.value),
-                    ),
-                    Field::AuthFrom => date(auth.from.as_ref(), "/prior_authorization/from"),
-                    _ => date(auth.through.as_ref(), "/prior_authorization/through"),
+                    Field::AuthCodes => match &auth.codes {
+                        Some(codes) => Value::List(List::Procedures(&codes.value)),
+                        None => return Err(Absent::Path("/prior_authorization/codes")),
+                    },
+                    Field::AuthUnits => match &auth.units {
+                        Some(units) => number(units.value),
+                        None => return Err(Absent::Path("/prior_authorization/units")),
+                    },
+                    Field::AuthFrom => {
+                        return date(auth.from.as_ref(), "/prior_authorization/from")
+                    }
+                    _ => return date(auth.through.as_ref(), "/prior_authorization/through"),
                 }
             }
-            Field::Documentation(fact) => self.documentation_field(fact, field),
+            Field::Documentation(fact) => return self.documentation_fact(fact, field),
             Field::History(fact) => {
                 let Some(history) = &claim.history else {
-                    return missing();
+                    return absent;
                 };
-                let counted =
-                    |value: Option<&Located<u32>>| value.map_or_else(missing, |v| number(v.value));
+                let counted = |value: Option<&Located<u32>>| {
+                    value.map_or(Err(Absent::Field(field)), |v| Ok(number(v.value)))
+                };
                 let allowed = history.therapy_allowed_ytd.as_ref();
-                match fact {
+                let amount = |value: Option<&Located<u64>>| {
+                    value.map_or(Err(Absent::Field(field)), |a| Ok(money(a.value)))
+                };
+                return match fact {
                     HistoryField::VisitsThisYear => counted(history.visits_this_year.as_ref()),
                     HistoryField::VisitsUnderAuthorization => {
                         counted(history.visits_under_authorization.as_ref())
                     }
-                    HistoryField::AllowedPtSlp => allowed
-                        .and_then(|a| a.pt_slp.as_ref())
-                        .map_or_else(missing, |a| money(a.value)),
-                    HistoryField::AllowedOt => allowed
-                        .and_then(|a| a.ot.as_ref())
-                        .map_or_else(missing, |a| money(a.value)),
-                    HistoryField::Other => missing(),
-                }
+                    HistoryField::AllowedPtSlp => amount(allowed.and_then(|a| a.pt_slp.as_ref())),
+                    HistoryField::AllowedOt => amount(allowed.and_then(|a| a.ot.as_ref())),
+                    HistoryField::Other => absent,
+                };
             }
             Field::Record(record) => {
                 let documentation = claim.documentation.as_ref();
@@ -432,73 +580,66 @@ impl<'a> Scope<'a> {
                 if carried {
                     Value::Flag(true)
                 } else {
-                    missing()
+                    return absent;
                 }
             }
-            Field::Unknown => missing(),
-            Field::Nothing => Value::Missing(Vec::new()),
-        }
+            Field::Unknown => return absent,
+            Field::Nothing => return Err(Absent::Nowhere),
+        })
     }
 
     fn lines_field(&self, lines: &'a [usize], field: Option<LineField>) -> Value<'a> {
         match field {
             None => Value::Lines(lines),
-            Some(field) => Value::List(List::Values(
-                lines
-                    .iter()
-                    .map(|&index| self.line_field(index, field))
-                    .collect(),
-            )),
+            Some(field) => Value::List(List::LineValues {
+                claim: self.claim,
+                lines,
+                field,
+            }),
         }
     }
 
-    fn line_field(&self, index: usize, field: LineField) -> Value<'a> {
-        let Some(line) = self.line(index) else {
-            return Value::Missing(Vec::new());
-        };
-        // The path is written only when the fact is missing.
-        let missing = |name: &str| Value::Missing(vec![format!("/lines/{index}/{name}")]);
-        match field {
-            LineField::Code => Value::Procedure(line.code.value),
-            LineField::Modifiers => Value::List(List::Modifiers(&line.modifiers.value)),
-            LineField::Units => number(line.units.value),
-            LineField::Minutes => line
-                .minutes
-                .as_ref()
-                .map_or_else(|| missing("minutes"), |m| number(m.value)),
-            LineField::Charge => line
-                .charge
-                .as_ref()
-                .map_or_else(|| missing("charge"), |c| money(c.value)),
-            LineField::DateOfService => self
-                .claim
-                .line_date(line)
-                .map_or_else(|| missing("date_of_service"), Value::Date),
-            LineField::PlaceOfService => self
-                .claim
-                .line_place(line)
-                .map_or_else(|| missing("place_of_service"), Value::Place),
-            LineField::DiagnosisPointers => Value::List(List::Pointers(pointers(line))),
-            LineField::Diagnoses => Value::List(line_diagnoses(self.claim, line)),
-            LineField::Other => Value::Missing(Vec::new()),
+    fn line_field(&self, index: usize, field: LineField, needs: &mut Needs) -> Value<'a> {
+        self.line_fact(index, field)
+            .unwrap_or_else(|absent| absent.into_value(needs))
+    }
+
+    fn line_fact(&self, index: usize, field: LineField) -> Fact<'a, 'static> {
+        match line_value(self.claim, index, field) {
+            Value::Missing => Err(match (self.line(index), field) {
+                (None, _) => Absent::Nowhere,
+                (Some(_), LineField::Minutes) => Absent::LineField(index, "minutes"),
+                (Some(_), LineField::Charge) => Absent::LineField(index, "charge"),
+                (Some(_), LineField::DateOfService) => Absent::LineField(index, "date_of_service"),
+                (Some(_), LineField::PlaceOfService) => {
+                    Absent::LineField(index, "place_of_service")
+                }
+                (Some(_), _) => Absent::Nowhere,
+            }),
+            value => Ok(value),
         }
     }
 
-    fn documentation_field(&self, fact: DocumentationField, field: &FieldRef) -> Value<'a> {
+    fn documentation_fact<'f>(
+        &self,
+        fact: DocumentationField,
+        field: &'f FieldRef,
+    ) -> Fact<'a, 'f> {
         let Some(doc) = &self.claim.documentation else {
-            return Value::Missing(vec!["/documentation".to_owned()]);
+            return Err(Absent::Path("/documentation"));
         };
-        // The path is written only when the fact is missing.
-        let missing = || Value::Missing(vec![field.pointer.to_string()]);
+        let absent = || Absent::Field(field);
         let text = |value: &'a Option<Located<String>>| {
             value
                 .as_ref()
-                .map_or_else(missing, |v| Value::Text(&v.value))
+                .map(|v| Value::Text(&v.value))
+                .ok_or_else(absent)
         };
-        let count =
-            |value: &Option<Located<u32>>| value.as_ref().map_or_else(missing, |v| number(v.value));
+        let count = |value: &Option<Located<u32>>| {
+            value.as_ref().map(|v| number(v.value)).ok_or_else(absent)
+        };
         let date =
-            |value: Option<&Located<Date>>| value.map_or_else(missing, |v| Value::Date(v.value));
+            |value: Option<&Located<Date>>| value.map(|v| Value::Date(v.value)).ok_or_else(absent);
         let plan = doc.plan_of_care.as_ref();
         let telehealth = doc.telehealth.as_ref();
         match fact {
@@ -508,11 +649,13 @@ impl<'a> Scope<'a> {
             DocumentationField::FunctionalGoals => doc
                 .functional_goals
                 .as_ref()
-                .map_or_else(missing, |goals| Value::List(List::Texts(&goals.value))),
+                .map(|goals| Value::List(List::Texts(&goals.value)))
+                .ok_or_else(absent),
             DocumentationField::CaregiverTrained => doc
                 .caregiver_trained
                 .as_ref()
-                .map_or_else(missing, |v| Value::Flag(v.value)),
+                .map(|v| Value::Flag(v.value))
+                .ok_or_else(absent),
             DocumentationField::TotalTimedMinutes => count(&doc.total_timed_minutes),
             DocumentationField::TotalTreatmentMinutes => count(&doc.total_treatment_minutes),
             DocumentationField::VisitsSinceProgressReport => {
@@ -523,19 +666,23 @@ impl<'a> Scope<'a> {
             DocumentationField::PlanThrough => date(plan.and_then(|p| p.through.as_ref())),
             DocumentationField::TelehealthModality => telehealth
                 .and_then(|t| t.modality.as_ref())
-                .map_or_else(missing, |m| {
+                .map(|m| {
                     Value::Text(match m.value {
                         crate::claim::Modality::AudioVideo => "audio_video",
                         crate::claim::Modality::AudioOnly => "audio_only",
                     })
-                }),
+                })
+                .ok_or_else(absent),
             DocumentationField::TelehealthConsent => telehealth
                 .and_then(|t| t.patient_consent.as_ref())
-                .map_or_else(missing, |c| Value::Flag(c.value)),
-            DocumentationField::Activities => doc.activities.as_ref().map_or_else(missing, |a| {
-                Value::Number(i64::try_from(a.value.len()).unwrap_or(i64::MAX))
-            }),
-            DocumentationField::Other => missing(),
+                .map(|c| Value::Flag(c.value))
+                .ok_or_else(absent),
+            DocumentationField::Activities => doc
+                .activities
+                .as_ref()
+                .map(|a| Value::Number(i64::try_from(a.value.len()).unwrap_or(i64::MAX)))
+                .ok_or_else(absent),
+            DocumentationField::Other => Err(absent()),
         }
     }
 
@@ -552,96 +699,150 @@ impl<'a> Scope<'a> {
         {
             Some(literal) => literal_value(literal),
             // No version in force on this date: the policy says nothing for it.
-            None => Value::Missing(Vec::new()),
+            None => Value::Missing,
         }
     }
 
-    /// Judges a condition: `Flag`, or `Missing` with the facts it needs.
-    pub fn judge<'c>(&self, cond: &'c Cond) -> Value<'c>
+    /// Judges a condition: `Flag`, or `Missing` with the facts it needs left
+    /// in `needs`.
+    pub fn judge<'c>(&self, cond: &'c Cond, needs: &mut Needs) -> Value<'c>
     where
         'a: 'c,
     {
+        let mark = needs.mark();
         match cond {
             Cond::Literal(literal) => literal_value(literal),
-            Cond::Field(field) => self.field(field),
+            Cond::Field(field) => self.field(field, needs),
             Cond::Constant { versions, .. } => match versions.on(self.date) {
                 Some(literal) => literal_value(literal),
                 // No version in force on this date: the policy says nothing for it.
-                None => Value::Missing(Vec::new()),
+                None => Value::Missing,
             },
             Cond::Word(word) => Value::Text(word),
-            Cond::Present(field) => match self.field(field) {
-                Value::Missing(_) => Value::Flag(false),
-                Value::Text(text) => Value::Flag(!text.trim().is_empty()),
-                Value::List(items) => Value::Flag(!items.is_empty()),
-                _ => Value::Flag(true),
-            },
-            Cond::Not(inner) => match self.judge(inner) {
+            Cond::Not(inner) => match self.judge(inner, needs) {
                 Value::Flag(flag) => Value::Flag(!flag),
+                other => other,
+            },
+            Cond::Arith(op, a, b) => {
+                match arith(*op, self.operand(a, needs), self.operand(b, needs)) {
+                    Value::Missing => missing_since(needs, mark),
+                    judged => judged,
+                }
+            }
+            Cond::Present(_)
+            | Cond::And(..)
+            | Cond::Or(..)
+            | Cond::Compare(..)
+            | Cond::InSet { .. }
+            | Cond::InWords { .. }
+            | Cond::Includes { .. } => self.test(cond, needs).value(),
+            Cond::Count { list, filter } => self.aggregate(list, filter.as_deref(), None, needs),
+            Cond::Sum {
+                list,
+                field,
+                filter,
+            } => self.aggregate(list, filter.as_deref(), Some(*field), needs),
+        }
+    }
+
+    /// [`Scope::judge`] of a condition (`when`, `require`, a filter): the
+    /// same verdict, without building a `Value` for each yes or no.
+    pub fn test(&self, cond: &Cond, needs: &mut Needs) -> Verdict {
+        let mark = needs.mark();
+        match cond {
+            // Whether the fact is there: a missing one names no path.
+            Cond::Present(field) => Verdict::Flag(match self.fact(field) {
+                Err(_) => false,
+                Ok(Value::Text(text)) => !text.trim().is_empty(),
+                Ok(Value::List(items)) => !items.is_empty(),
+                Ok(_) => true,
+            }),
+            Cond::Not(inner) => match self.test(inner, needs) {
+                Verdict::Flag(flag) => Verdict::Flag(!flag),
                 other => other,
             },
             // A false side decides `and` (a true side decides `or`) even when the
             // other needs a missing fact: only then is the other side judged.
-            Cond::And(a, b) => match self.judge(a) {
-                Value::Flag(false) => Value::Flag(false),
-                left => match (left, self.judge(b)) {
-                    (_, Value::Flag(false)) => Value::Flag(false),
-                    (Value::Flag(true), Value::Flag(true)) => Value::Flag(true),
-                    (a, b) => missing_of(&[a, b]),
+            Cond::And(a, b) => match self.test(a, needs) {
+                Verdict::Flag(false) => Verdict::Flag(false),
+                left => match (left, self.test(b, needs)) {
+                    (_, Verdict::Flag(false)) => {
+                        needs.forget_since(mark);
+                        Verdict::Flag(false)
+                    }
+                    (Verdict::Flag(true), Verdict::Flag(true)) => Verdict::Flag(true),
+                    _ => {
+                        needs.dedup_since(mark);
+                        Verdict::Missing
+                    }
                 },
             },
-            Cond::Or(a, b) => match self.judge(a) {
-                Value::Flag(true) => Value::Flag(true),
-                left => match (left, self.judge(b)) {
-                    (_, Value::Flag(true)) => Value::Flag(true),
-                    (Value::Flag(false), Value::Flag(false)) => Value::Flag(false),
-                    (a, b) => missing_of(&[a, b]),
+            Cond::Or(a, b) => match self.test(a, needs) {
+                Verdict::Flag(true) => Verdict::Flag(true),
+                left => match (left, self.test(b, needs)) {
+                    (_, Verdict::Flag(true)) => {
+                        needs.forget_since(mark);
+                        Verdict::Flag(true)
+                    }
+                    (Verdict::Flag(false), Verdict::Flag(false)) => Verdict::Flag(false),
+                    _ => {
+                        needs.dedup_since(mark);
+                        Verdict::Missing
+                    }
                 },
             },
-            Cond::Compare(op, a, b) => compare(*op, self.operand(a), self.operand(b)),
-            Cond::Arith(op, a, b) => arith(*op, self.operand(a), self.operand(b)),
-            Cond::InSet { negate, value, set } => match self.operand(value) {
-                Value::Missing(paths) => Value::Missing(paths),
-                value => Value::Flag(in_set(&value, set, self.date) != *negate),
+            Cond::Compare(op, a, b) => {
+                match compare(*op, self.operand(a, needs), self.operand(b, needs)) {
+                    Value::Missing => {
+                        needs.dedup_since(mark);
+                        Verdict::Missing
+                    }
+                    judged => Verdict::of(judged),
+                }
+            }
+            Cond::InSet { negate, value, set } => match self.operand(value, needs) {
+                Value::Missing => Verdict::Missing,
+                value => Verdict::Flag(in_set(&value, set, self.date) != *negate),
             },
             Cond::InWords {
                 negate,
                 value,
                 words,
-            } => match self.operand(value) {
-                Value::Text(word) => Value::Flag(words.iter().any(|w| w == word) != *negate),
-                Value::Missing(paths) => Value::Missing(paths),
-                _ => Value::Flag(*negate),
+            } => match self.operand(value, needs) {
+                Value::Text(word) => Verdict::Flag(words.iter().any(|w| w == word) != *negate),
+                Value::Missing => Verdict::Missing,
+                _ => Verdict::Flag(*negate),
             },
-            Cond::Includes { list, set } => match self.operand(list) {
+            Cond::Includes { list, set } => match self.operand(list, needs) {
                 Value::List(items) => {
                     // The set in force is found once, not per item.
                     let members = set.on(self.date);
-                    Value::Flag(items.items().any(|item| is_member(&item, members)))
+                    Verdict::Flag(match (items, members) {
+                        // The common case (`line.modifiers includes [KX]`), read directly.
+                        (List::Modifiers(modifiers), Some(SetValue::Modifier(set))) => {
+                            modifiers.iter().any(|modifier| set.contains(modifier))
+                        }
+                        _ => items.items().any(|item| is_member(&item, members)),
+                    })
                 }
-                Value::Missing(paths) => Value::Missing(paths),
-                _ => Value::Flag(false),
+                Value::Missing => Verdict::Missing,
+                _ => Verdict::Flag(false),
             },
-            Cond::Count { list, filter } => self.aggregate(list, filter.as_deref(), None),
-            Cond::Sum {
-                list,
-                field,
-                filter,
-            } => self.aggregate(list, filter.as_deref(), Some(*field)),
+            _ => Verdict::of(self.judge(cond, needs)),
         }
     }
 
     /// [`Scope::judge`] of an operand: a field or literal (most operands) is
     /// read in place, without another round through `judge`.
     #[inline]
-    fn operand<'c>(&self, cond: &'c Cond) -> Value<'c>
+    fn operand<'c>(&self, cond: &'c Cond, needs: &mut Needs) -> Value<'c>
     where
         'a: 'c,
     {
         match cond {
-            Cond::Field(field) => self.field(field),
+            Cond::Field(field) => self.field(field, needs),
             Cond::Literal(literal) => literal_value(literal),
-            _ => self.judge(cond),
+            _ => self.judge(cond, needs),
         }
     }
 
@@ -651,46 +852,69 @@ impl<'a> Scope<'a> {
         list: &FieldRef,
         filter: Option<&Cond>,
         field: Option<LineField>,
+        needs: &mut Needs,
     ) -> Value<'a> {
-        let lines = match self.field(list) {
+        let lines = match self.field(list, needs) {
             Value::Lines(lines) => lines,
             Value::List(items) if field.is_none() && filter.is_none() => {
                 return Value::Number(i64::try_from(items.items().count()).unwrap_or(i64::MAX));
             }
-            Value::Missing(paths) => return Value::Missing(paths),
+            Value::Missing => return Value::Missing,
             Value::Number(count) if field.is_none() => return Value::Number(count),
             _ => return Value::Number(0),
         };
+        // Every line's missing facts are kept, repeats and all.
+        let mark = needs.mark();
         let mut total = 0i64;
-        let mut missing = Vec::new();
         for &index in lines {
             let scope = self.with_line(index);
             if let Some(filter) = filter {
-                match scope.judge(filter) {
-                    Value::Flag(true) => {}
-                    Value::Missing(paths) => {
-                        missing.extend(paths);
-                        continue;
-                    }
-                    _ => continue,
+                if scope.test(filter, needs) != Verdict::Flag(true) {
+                    continue;
                 }
             }
             match field {
                 None => total = total.saturating_add(1),
-                Some(field) => match scope.line_field(index, field) {
+                Some(field) => match scope.line_field(index, field, needs) {
                     Value::Number(value) | Value::Money(value) => {
                         total = total.saturating_add(value)
                     }
-                    Value::Missing(paths) => missing.extend(paths),
                     _ => {}
                 },
             }
         }
-        if missing.is_empty() {
-            Value::Number(total)
+        if needs.any_since(mark) {
+            Value::Missing
         } else {
-            Value::Missing(missing)
+            Value::Number(total)
         }
+    }
+}
+
+/// The value of a line's field; `Missing` (naming no path) when the claim
+/// does not carry it.
+#[inline]
+fn line_value(claim: &Claim, index: usize, field: LineField) -> Value<'_> {
+    let Some(line) = claim.lines.get(index) else {
+        return Value::Missing;
+    };
+    match field {
+        LineField::Code => Value::Procedure(line.code.value),
+        LineField::Modifiers => Value::List(List::Modifiers(&line.modifiers.value)),
+        LineField::Units => number(line.units.value),
+        LineField::Minutes => line
+            .minutes
+            .as_ref()
+            .map_or(Value::Missing, |m| number(m.value)),
+        LineField::Charge => line
+            .charge
+            .as_ref()
+            .map_or(Value::Missing, |c| money(c.value)),
+        LineField::DateOfService => claim.line_date(line).map_or(Value::Missing, Value::Date),
+        LineField::PlaceOfService => claim.line_place(line).map_or(Value::Missing, Value::Place),
+        LineField::DiagnosisPointers => Value::List(List::Pointers(pointers(line))),
+        LineField::Diagnoses => Value::List(line_diagnoses(claim, line)),
+        LineField::Other => Value::Missing,
     }
 }
 
@@ -724,24 +948,17 @@ fn literal_value(literal: &Literal) -> Value<'_> {
     }
 }
 
-/// The facts two unknown operands need, together.
-fn missing_of<'a>(values: &[Value<'a>]) -> Value<'a> {
-    let mut paths = Vec::new();
-    for value in values {
-        if let Value::Missing(more) = value {
-            for path in more {
-                if !paths.contains(path) {
-                    paths.push(path.clone());
-                }
-            }
-        }
-    }
-    Value::Missing(paths)
+/// A judgement that needs missing facts: those its parts left since `mark`,
+/// each once.
+fn missing_since<'a>(needs: &mut Needs, mark: usize) -> Value<'a> {
+    needs.dedup_since(mark);
+    Value::Missing
 }
 
+/// Compares two values; `Missing` when either is (the caller holds the paths).
 fn compare<'a>(op: CompareOp, a: Value<'a>, b: Value<'a>) -> Value<'a> {
-    if matches!(a, Value::Missing(_)) || matches!(b, Value::Missing(_)) {
-        return missing_of(&[a, b]);
+    if matches!(a, Value::Missing) || matches!(b, Value::Missing) {
+        return Value::Missing;
     }
     let ordering = match (&a, &b) {
         (Value::Number(x), Value::Number(y)) | (Value::Money(x), Value::Money(y)) => x.cmp(y),
@@ -767,9 +984,11 @@ fn compare<'a>(op: CompareOp, a: Value<'a>, b: Value<'a>) -> Value<'a> {
     })
 }
 
+/// Adds, subtracts or multiplies; `Missing` when either operand is, or the
+/// result cannot be worked out (the caller holds the paths).
 fn arith<'a>(op: ArithOp, a: Value<'a>, b: Value<'a>) -> Value<'a> {
     match (op, a, b) {
-        (_, a @ Value::Missing(_), b) | (_, a, b @ Value::Missing(_)) => missing_of(&[a, b]),
+        (_, Value::Missing, _) | (_, _, Value::Missing) => Value::Missing,
         (ArithOp::Add, Value::Number(x), Value::Number(y)) => Value::Number(x.saturating_add(y)),
         (ArithOp::Sub, Value::Number(x), Value::Number(y)) => Value::Number(x.saturating_sub(y)),
         (ArithOp::Mul, Value::Number(x), Value::Number(y)) => Value::Number(x.saturating_mul(y)),
@@ -784,14 +1003,14 @@ fn arith<'a>(op: ArithOp, a: Value<'a>, b: Value<'a>) -> Value<'a> {
         (ArithOp::Sub, Value::Date(date), Value::Number(days)) => {
             shift(date, days.saturating_neg())
         }
-        _ => Value::Missing(Vec::new()),
+        _ => Value::Missing,
     }
 }
 
 fn shift<'a>(date: Date, days: i64) -> Value<'a> {
     let days = days.clamp(-1_000_000, 1_000_000);
     date.checked_add(jiff::Span::new().days(days))
-        .map_or_else(|_| Value::Missing(Vec::new()), Value::Date)
+        .map_or(Value::Missing, Value::Date)
 }
 
 /// Whether a code value is in a code set on `date`.
@@ -825,6 +1044,11 @@ mod tests {
         assert_eq!(dollars(100_000_000), "$1,000,000.00");
         assert_eq!(dollars(-123_456_789), "-$1,234,567.89");
         assert_eq!(dollars(99_999), "$999.99");
+        assert_eq!(dollars(0), "$0.00");
+        assert_eq!(dollars(100_000), "$1,000.00");
+        assert_eq!(dollars(10_000_000), "$100,000.00");
+        assert_eq!(dollars(i64::MIN), "-$92,233,720,368,547,758.08");
+        assert_eq!(dollars(i64::MAX), "$92,233,720,368,547,758.07");
         assert_eq!(Value::Money(241_000).display(), "$2,410.00");
     }
 

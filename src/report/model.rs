@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::codes::ProcedureCode;
 use crate::syntax::Category;
+use crate::Date;
 
 /// One claim's report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -99,14 +101,17 @@ pub enum Status {
 pub struct LineReport {
     /// 0-based, in claim order.
     pub index: usize,
-    pub code: String,
+    #[serde(serialize_with = "code_text")]
+    pub code: ProcedureCode,
     /// YYYY-MM-DD.
-    pub date_of_service: String,
+    #[serde(serialize_with = "date_text")]
+    pub date_of_service: Date,
     /// The effective-dated version in force on that date: `PAYER@DATE`, where
     /// DATE is the day that version started, the last day on or before the date
     /// of service on which a rule, constant, code set or table version started
-    /// or stopped being in force (`PAYER@base` before any such day).
-    pub policy_version: String,
+    /// or stopped being in force (`PAYER@base` before any such day). Shared
+    /// with the compiled policy, not copied per line.
+    pub policy_version: Arc<str>,
     pub units_billed: u32,
     /// What the payer's unit rule allows from the documented minutes; null
     /// where the code is untimed or the minutes are missing.
@@ -145,7 +150,7 @@ pub struct Finding {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClaimSpanOut {
-    pub path: String,
+    pub path: Arc<str>,
     pub start: Option<usize>,
     pub end: Option<usize>,
 }
@@ -193,6 +198,20 @@ impl ClaimReport {
         } else {
             Status::Pass
         }
+    }
+}
+
+/// A code serialises as the text it is written as (`97535`).
+fn code_text<S: serde::Serializer>(code: &ProcedureCode, serializer: S) -> Result<S::Ok, S::Error> {
+    let chars = code.chars();
+    serializer.serialize_str(std::str::from_utf8(&chars).unwrap_or_default())
+}
+
+/// A date serialises as `YYYY-MM-DD`, as it reads in messages.
+fn date_text<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+    match crate::eval::value::date_chars(*date) {
+        Some(chars) => serializer.serialize_str(std::str::from_utf8(&chars).unwrap_or_default()),
+        None => serializer.collect_str(date),
     }
 }
 

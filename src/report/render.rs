@@ -190,8 +190,8 @@ fn summary(report: &ClaimReport) -> String {
         .map(|line| {
             [
                 format!("line {}", line.index),
-                line.code.clone(),
-                line.date_of_service.clone(),
+                line.code.to_string(),
+                line.date_of_service.to_string(),
                 format!("billed {}", line.units_billed),
                 format!(
                     "supported {}",
@@ -726,7 +726,7 @@ mod tests {
 
     fn claim_span(path: &str, (start, end): (usize, usize)) -> Option<ClaimSpanOut> {
         Some(ClaimSpanOut {
-            path: path.to_owned(),
+            path: path.into(),
             start: Some(start),
             end: Some(end),
         })
@@ -768,9 +768,9 @@ mod tests {
     fn line(index: usize, code: &str, billed: u32, supported: Option<u32>) -> LineReport {
         LineReport {
             index,
-            code: code.to_owned(),
-            date_of_service: "2026-03-02".to_owned(),
-            policy_version: "medicare-part-b@2026-01-01".to_owned(),
+            code: crate::codes::ProcedureCode::parse(code).unwrap(),
+            date_of_service: crate::Date::constant(2026, 3, 2),
+            policy_version: "medicare-part-b@2026-01-01".into(),
             units_billed: billed,
             units_supported: supported,
         }

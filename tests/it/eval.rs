@@ -128,7 +128,7 @@ fn a_therapy_code_without_its_discipline_modifier_is_denied() {
     let fix = missing[0].fix.as_ref().expect("a fix");
     assert_eq!((fix.op, fix.value.as_str()), (FixOp::AddModifier, "GO"));
     assert_eq!(
-        missing[0].claim_span.as_ref().map(|s| s.path.as_str()),
+        missing[0].claim_span.as_ref().map(|s| &*s.path),
         Some("/lines/0/modifiers")
     );
 }
