@@ -162,7 +162,7 @@ fn located<T>(value: T, path: &str, start: usize, end: usize) -> Located<T> {
     Located {
         value,
         span: ClaimSpan {
-            path: path.to_owned(),
+            path: path.into(),
             start: Some(start),
             end: Some(end),
         },
@@ -983,7 +983,7 @@ impl<'o> Transaction<'o> {
                         None => Located {
                             value: modifiers,
                             span: ClaimSpan {
-                                path: modifiers_path,
+                                path: modifiers_path.into(),
                                 start: None,
                                 end: None,
                             },
@@ -1363,7 +1363,7 @@ impl ClaimLoop {
                         .as_ref()
                         .map(|(pointers, _)| pointers.clone()),
                     span: ClaimSpan {
-                        path: format!("/lines/{index}"),
+                        path: format!("/lines/{index}").into(),
                         start: Some(line.at.0),
                         end: Some(line.at.1),
                     },
@@ -1378,7 +1378,7 @@ impl ClaimLoop {
             )]);
         };
         let provider_span = |path: &str| ClaimSpan {
-            path: path.to_owned(),
+            path: path.into(),
             start: Some(discipline_at.0),
             end: Some(discipline_at.1),
         };
@@ -1423,7 +1423,7 @@ impl ClaimLoop {
             documentation: None,
             history: None,
             span: ClaimSpan {
-                path: String::new(),
+                path: "".into(),
                 start: Some(self.start),
                 end: Some(self.end),
             },
