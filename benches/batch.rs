@@ -20,7 +20,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ppl::batch::{Batch, Chunk};
 use ppl::claim::{read_ndjson_line, Claim};
 use ppl::compile::CompiledPolicies;
-use ppl::report::{render_ndjson_line, ClaimReport, ErrorRecord};
+use ppl::report::{write_ndjson_line, ClaimReport, ErrorRecord};
 
 const CLAIMS: usize = 10_000;
 
@@ -107,8 +107,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             out.clear();
             for result in &results {
-                out.extend_from_slice(render_ndjson_line(black_box(result)).as_bytes());
-                out.push(b'\n');
+                write_ndjson_line(&mut out, black_box(result));
             }
             black_box(out.len())
         })

@@ -681,12 +681,7 @@ impl Stream<'_> {
                     self.name, record.input_line, record.error.message
                 );
             }
-            (_, result) => {
-                output
-                    .out
-                    .extend_from_slice(report::render_ndjson_line(result).as_bytes());
-                output.out.push(b'\n');
-            }
+            (_, result) => report::write_ndjson_line(&mut output.out, result),
         }
     }
 
