@@ -130,8 +130,7 @@ fn bench(c: &mut Criterion) {
                                 .ok()
                                 .and_then(|claim| ppl::eval::evaluate(&claim, policies).ok());
                             if let Some(report) = result {
-                                out.extend_from_slice(render_ndjson_line(&Ok(report)).as_bytes());
-                                out.push(b'\n');
+                                write_ndjson_line(&mut out, &Ok(report));
                             }
                         }
                         out
