@@ -6,8 +6,9 @@
 //! 1.15 KB each, one line in 1,000 invalid JSON), generated in memory in the setup.
 //! Every stage reports claims a second (criterion's elements/s).
 //!
-//! Run: `cargo bench --bench batch`. The whole-process figures (1 million claims,
-//! `ppl eval` against its floor) are commands in `docs/performance.md`.
+//! It runs with mimalloc, the `ppl` binary's allocator. Run: `cargo bench --bench batch`.
+//! The whole-process figures (1 million claims, `ppl eval` against its floor) are commands
+//! in `docs/performance.md`.
 
 // A benchmark that cannot build its input should stop loudly.
 #![allow(clippy::expect_used)]
@@ -21,6 +22,10 @@ use ppl::batch::{Batch, Chunk};
 use ppl::claim::{read_ndjson_line, Claim};
 use ppl::compile::CompiledPolicies;
 use ppl::report::{write_ndjson_line, ClaimReport, ErrorRecord};
+
+/// The allocator of the `ppl` binary, so the stages cost here what they cost there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CLAIMS: usize = 10_000;
 
