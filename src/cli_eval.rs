@@ -561,7 +561,7 @@ impl Stream<'_> {
                 summary.merge(chunk.summary);
                 progress.advance(chunk.claims, bytes);
                 if !chunk.errors.is_empty() {
-                    let _ = std::io::stderr().write_all(&chunk.errors);
+                    progress.write_above(&chunk.errors);
                 }
                 out.write_all(&chunk.out)
             },

@@ -83,6 +83,17 @@ impl Progress {
         }
     }
 
+    /// Writes `text` to standard error without tearing the bar.
+    pub fn write_above(&self, text: &[u8]) {
+        let write = || {
+            let _ = std::io::stderr().write_all(text);
+        };
+        match &self.shown {
+            Shown::Bar(bar) => bar.suspend(write),
+            _ => write(),
+        }
+    }
+
     fn plain_line(&self) -> String {
         let elapsed = self.started.elapsed();
         let mut line = format!(
