@@ -155,16 +155,19 @@ pub fn render_summary_human(summary: &BatchSummary) -> String {
         out.push_str("no rule fired\n");
         return out;
     }
-    let _ = writeln!(
-        out,
-        "rules that fired most (findings, claims, of them deny):"
-    );
+    out.push_str("rules that fired most:\n");
     let width = rules
         .iter()
         .take(TOP_RULES)
         .map(|(rule, _)| rule.len())
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .max("rule".len());
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {:>9}  {:>9}  {:>9}",
+        "rule", "findings", "claims", "denials"
+    );
     for (rule, count) in rules.iter().take(TOP_RULES) {
         let _ = writeln!(
             out,
