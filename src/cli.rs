@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check;
+use crate::cli_progress::ProgressMode;
 use crate::diagnostics::{self, DiagnosticCode};
 
 #[derive(Parser, Debug)]
@@ -76,6 +77,24 @@ pub enum Command {
         /// number (YAML/JSON, or NDJSON with `claim_id`), merged into the claims.
         #[arg(long, value_name = "FILE")]
         notes: Option<PathBuf>,
+        /// Threads evaluating an NDJSON batch (default: one per core). The output is the same
+        /// for any number.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
+        /// After the reports, print on standard error what the batch came to: claims by status,
+        /// the rules that fired most, and the charges on denied lines.
+        #[arg(long)]
+        summary: bool,
+        /// The summary as `human` text or versioned `json` (implies `--summary`).
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        summary_format: Option<SummaryFormat>,
+        /// Show the batch's progress on standard error even when it is not a terminal
+        /// (a plain line every few seconds). Default: a progress bar on a terminal only.
+        #[arg(long, overrides_with = "no_progress")]
+        progress: bool,
+        /// Never show progress.
+        #[arg(long, overrides_with = "progress")]
+        no_progress: bool,
     },
     /// Run the policy tests (YAML: a claim and what must come out) and report rule coverage.
     Test {
@@ -131,6 +150,12 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EvalFormat {
     Human,
     Json,
@@ -155,6 +180,11 @@ pub fn run(cli: Cli) -> ExitCode {
             payer,
             payer_map,
             notes,
+            threads,
+            summary,
+            summary_format,
+            progress,
+            no_progress,
         } => crate::cli_eval::eval_command(&crate::cli_eval::EvalOptions {
             files: &files,
             policies: policies.as_deref(),
@@ -164,6 +194,13 @@ pub fn run(cli: Cli) -> ExitCode {
             payer: payer.as_deref(),
             payer_map: payer_map.as_deref(),
             notes: notes.as_deref(),
+            threads: threads.map(usize::from),
+            summary: summary_format.or(summary.then_some(SummaryFormat::Human)),
+            progress: match (progress, no_progress) {
+                (true, _) => ProgressMode::Always,
+                (_, true) => ProgressMode::Never,
+                _ => ProgressMode::Auto,
+            },
         }),
         Command::Test {
             paths,

@@ -10,17 +10,18 @@
 //! claims that change are kept. Exit 0 when it ran, whatever it found; 2 when
 //! a policy set or the corpus could not be read at all.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use crate::batch::{Batch, BatchError};
 use crate::claim::{detect_format, read_claim, read_ndjson_line, Claim, ClaimError, InputFormat};
 use crate::cli::{could_not_run, Format};
 use crate::compile::CompiledPolicies;
 use crate::diff::{self, DiffInputs, DiffSummary, Unreadable};
 
-/// Claims evaluated together: large enough to keep every core busy, small
-/// enough that a chunk's text stays a few megabytes.
+/// Claims of YAML/JSON files evaluated together (NDJSON streams through
+/// [`crate::batch`]): enough to keep every core busy.
 const CHUNK: usize = 4096;
 
 pub fn diff_command(old: &str, new: &str, claims: &Path, format: Format) -> ExitCode {
@@ -143,34 +144,17 @@ struct Sides<'p> {
     new: &'p CompiledPolicies,
 }
 
-/// One claim to evaluate: where it came from, and its text or the claim read.
+/// One claim to evaluate: where it came from, and the claim read (or why not).
 struct Input {
     source: String,
-    claim: Pending,
-}
-
-enum Pending {
-    /// An NDJSON line, read by the worker that evaluates it (reading is most of the work).
-    Line {
-        text: String,
-        number: usize,
-        offset: usize,
-    },
-    Read(Box<Result<Claim, Vec<ClaimError>>>),
+    claim: Box<Result<Claim, Vec<ClaimError>>>,
 }
 
 /// Evaluated and compared: the change (if any), or the reason it could not be.
 type Outcome = Result<Option<diff::ClaimChange>, Unreadable>;
 
 fn evaluate(input: Input, sides: &Sides<'_>) -> Outcome {
-    let read = match input.claim {
-        Pending::Line {
-            text,
-            number,
-            offset,
-        } => read_ndjson_line(&text, number, offset),
-        Pending::Read(read) => *read,
-    };
+    let read = *input.claim;
     let claim = match read {
         Ok(claim) => claim,
         Err(errors) => return Err(unreadable(&input.source, &errors)),
@@ -256,7 +240,11 @@ fn evaluate_chunk(inputs: Vec<Input>, sides: &Sides<'_>, summary: &mut DiffSumma
             })
             .collect()
     });
-    for outcome in results.into_iter().flatten() {
+    add_outcomes(summary, results.into_iter().flatten());
+}
+
+fn add_outcomes(summary: &mut DiffSummary, outcomes: impl IntoIterator<Item = Outcome>) {
+    for outcome in outcomes {
         match outcome {
             Ok(change) => summary.add(change),
             Err(error) => summary.add_error(error),
@@ -331,53 +319,50 @@ fn run_file(
     let name = path.display().to_string();
     let cannot = |error: std::io::Error| format!("cannot read `{name}`: {error}");
     if is_ndjson_name(path) {
+        // Streamed in chunks on every core; what is pending goes first, to keep input order.
+        evaluate_chunk(std::mem::take(pending), sides, summary);
         let file = std::fs::File::open(path).map_err(cannot)?;
-        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
-        let mut buffer = Vec::new();
-        let mut number = 0usize;
-        let mut offset = 0usize;
-        loop {
-            buffer.clear();
-            let read = reader.read_until(b'\n', &mut buffer).map_err(cannot)?;
-            if read == 0 {
-                break;
-            }
-            number += 1;
-            let start = offset;
-            offset += read;
-            let bytes = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
-            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-            let source = format!("{name}:{number}");
-            let claim = match std::str::from_utf8(bytes) {
-                Ok(line) => {
-                    let (line, offset) = match line.strip_prefix('\u{feff}') {
-                        Some(rest) if number == 1 => (rest, start + 3),
-                        _ => (line, start),
-                    };
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    Pending::Line {
-                        text: line.to_owned(),
-                        number,
-                        offset,
+        let reader = std::io::BufReader::with_capacity(1 << 18, file);
+        let work = |chunk: &crate::batch::Chunk| -> Vec<Outcome> {
+            chunk
+                .lines()
+                .map(|line| {
+                    let read = line
+                        .text
+                        .map_err(|error| vec![error])
+                        .and_then(|text| read_ndjson_line(text, line.number, line.offset));
+                    evaluate(
+                        Input {
+                            source: format!("{name}:{}", line.number),
+                            claim: Box::new(read),
+                        },
+                        sides,
+                    )
+                })
+                .collect()
+        };
+        let sink = |outcomes: Result<Vec<Outcome>, crate::batch::LostChunk>, _| {
+            match outcomes {
+                Ok(outcomes) => add_outcomes(summary, outcomes),
+                Err(lost) => {
+                    for number in lost.line_numbers {
+                        summary.add_error(Unreadable {
+                            source: format!("{name}:{number}"),
+                            message:
+                                "internal error while evaluating this claim (please report this)"
+                                    .to_owned(),
+                            path: String::new(),
+                        });
                     }
                 }
-                Err(error) => Pending::Read(Box::new(Err(vec![ClaimError {
-                    message: format!("the line is not UTF-8 (byte {})", error.valid_up_to()),
-                    path: String::new(),
-                    line: Some(number),
-                    column: None,
-                    start: Some(start + error.valid_up_to()),
-                    end: None,
-                }]))),
-            };
-            pending.push(Input { source, claim });
-            if pending.len() >= CHUNK {
-                evaluate_chunk(std::mem::take(pending), sides, summary);
             }
-        }
-        return Ok(());
+            Ok::<(), std::convert::Infallible>(())
+        };
+        return match crate::batch::run(reader, Batch::new(None), work, sink) {
+            Ok(_) => Ok(()),
+            Err(BatchError::Read(error)) => Err(cannot(error)),
+            Err(BatchError::Sink(never)) => match never {},
+        };
     }
     let bytes = std::fs::read(path).map_err(cannot)?;
     let text = match crate::source::utf8_text(bytes) {
@@ -396,13 +381,13 @@ fn run_file(
             for (number, claim) in crate::claim::read_ndjson(&text) {
                 pending.push(Input {
                     source: format!("{name}:{number}"),
-                    claim: Pending::Read(Box::new(claim)),
+                    claim: Box::new(claim),
                 });
             }
         }
         format => pending.push(Input {
             source: name,
-            claim: Pending::Read(Box::new(read_claim(&text, format))),
+            claim: Box::new(read_claim(&text, format)),
         }),
     }
     if pending.len() >= CHUNK {

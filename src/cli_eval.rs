@@ -8,14 +8,16 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::batch::{Batch, BatchError, Chunk, LostChunk};
 use crate::claim::notes::Notes;
 use crate::claim::{
     detect_format, read_claim, read_ndjson, read_x12, Claim, ClaimError, InputFormat, PayerChoice,
     PayerMap, X12Options,
 };
-use crate::cli::{could_not_run, use_color, EvalFormat};
+use crate::cli::{could_not_run, use_color, EvalFormat, SummaryFormat};
+use crate::cli_progress::{Progress, ProgressMode};
 use crate::compile::CompiledPolicies;
-use crate::report::{self, ClaimReport, ErrorDetail, ErrorRecord, Status};
+use crate::report::{self, BatchSummary, ClaimReport, ErrorDetail, ErrorRecord, Status};
 
 /// The compiled policies, and their sources for the human report.
 pub(crate) struct Policies {
@@ -92,6 +94,12 @@ pub struct EvalOptions<'a> {
     pub payer_map: Option<&'a Path>,
     /// `--notes FILE`: facts merged into the claims by claim id.
     pub notes: Option<&'a Path>,
+    /// `--threads N`: workers for NDJSON batches (default: one per core).
+    pub threads: Option<usize>,
+    /// `--summary` / `--summary-format`: what the batch came to, on standard error.
+    pub summary: Option<SummaryFormat>,
+    /// `--progress` / `--no-progress`.
+    pub progress: ProgressMode,
 }
 
 /// Reads `--payer-map` and `--notes`, or says why they cannot be used.
@@ -147,6 +155,7 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
     let mut errors = std::io::stderr().lock();
     let mut unreadable = false;
     let mut failed = false;
+    let mut summary = BatchSummary::default();
     for path in options.files {
         let stdin = path == Path::new("-");
         let name = if stdin {
@@ -154,12 +163,55 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
         } else {
             path.display().to_string()
         };
-        let text = match read_input(path) {
-            Ok(text) => text,
+        let opened = match open_input(path, options.fix_output.is_none()) {
+            Ok(opened) => opened,
             Err(error) => {
                 let _ = writeln!(errors, "error: cannot read `{name}`: {error}");
                 unreadable = true;
                 continue;
+            }
+        };
+        let text = match opened {
+            Opened::Text(text) => text,
+            Opened::Ndjson { reader, size } => {
+                let format = options.format.unwrap_or(if terminal {
+                    EvalFormat::Human
+                } else {
+                    EvalFormat::Ndjson
+                });
+                if format != EvalFormat::Human {
+                    let stream = Stream {
+                        name: &name,
+                        format,
+                        options,
+                        policies: &policies.compiled,
+                        notes: notes.as_ref(),
+                    };
+                    let outcome = stream.run(reader, size, &mut out, &mut summary);
+                    failed |= outcome.failed;
+                    unreadable |= outcome.unreadable;
+                    noted.extend(outcome.noted);
+                    if outcome.broken_output {
+                        return ExitCode::from(2);
+                    }
+                    continue;
+                }
+                // The human report quotes the claim's text: read it whole.
+                let mut reader = reader;
+                let mut bytes = Vec::new();
+                if let Err(error) = reader.read_to_end(&mut bytes) {
+                    let _ = writeln!(errors, "error: cannot read `{name}`: {error}");
+                    unreadable = true;
+                    continue;
+                }
+                match crate::source::utf8_text(bytes) {
+                    Ok(text) => text,
+                    Err(error) => {
+                        let _ = writeln!(errors, "error: cannot read `{name}`: {error}");
+                        unreadable = true;
+                        continue;
+                    }
+                }
             }
         };
         let input = detect_format(if stdin { None } else { Some(path) }, &text);
@@ -238,12 +290,14 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
         }
         for (line, result) in &results {
             let result = match result {
-                Ok((_, report)) => {
+                Ok((claim, report)) => {
                     failed |= report.status == Status::Fail;
+                    summary.add(claim, report);
                     Ok(report.clone())
                 }
                 Err(record) => {
                     unreadable = true;
+                    summary.add_error();
                     if format != EvalFormat::Ndjson && input == InputFormat::Ndjson {
                         let _ = writeln!(
                             errors,
@@ -294,6 +348,16 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
                 "warning: the notes give facts for claim `{id}`, and no input holds a claim with that id"
             );
         }
+    }
+    drop(out);
+    match options.summary {
+        Some(SummaryFormat::Human) => {
+            let _ = errors.write_all(report::render_summary_human(&summary).as_bytes());
+        }
+        Some(SummaryFormat::Json) => {
+            let _ = errors.write_all(report::render_summary_json(&summary).as_bytes());
+        }
+        None => {}
     }
     if unreadable {
         ExitCode::from(2)
@@ -363,5 +427,288 @@ fn error_record(line: usize, errors: &[ClaimError]) -> ErrorRecord {
             },
             path: first.map_or_else(String::new, |e| e.path.clone()),
         },
+    }
+}
+
+/// An input, opened: an NDJSON stream to read as it comes, or a whole text.
+enum Opened {
+    Ndjson {
+        reader: Box<dyn std::io::BufRead + Send>,
+        /// The input's size in bytes, when it is a file (for the time left).
+        size: Option<u64>,
+    },
+    Text(String),
+}
+
+/// Bytes looked at to tell NDJSON from one JSON or YAML claim when the name does not say.
+const SNIFF_BYTES: usize = 1 << 20;
+
+/// Opens `path` (`-` for standard input). NDJSON, by its extension or by its
+/// first lines, is streamed when `may_stream`; anything else is read whole.
+fn open_input(path: &Path, may_stream: bool) -> Result<Opened, String> {
+    let stdin = path == Path::new("-");
+    let by_name = if stdin {
+        None
+    } else {
+        crate::claim::format_by_name(path)
+    };
+    if !may_stream || by_name.is_some_and(|format| format != InputFormat::Ndjson) {
+        return read_input(path).map(Opened::Text);
+    }
+    let (mut reader, size): (Box<dyn std::io::BufRead + Send>, Option<u64>) = if stdin {
+        (
+            Box::new(std::io::BufReader::with_capacity(1 << 18, std::io::stdin())),
+            None,
+        )
+    } else {
+        let file = std::fs::File::open(path).map_err(|error| error.to_string())?;
+        let size = file.metadata().ok().map(|metadata| metadata.len());
+        (
+            Box::new(std::io::BufReader::with_capacity(1 << 18, file)),
+            size,
+        )
+    };
+    if by_name == Some(InputFormat::Ndjson) {
+        return Ok(Opened::Ndjson { reader, size });
+    }
+    // No telling name: look at the first lines, as `detect_format` would at the whole.
+    let mut prefix = Vec::new();
+    (&mut reader)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut prefix)
+        .map_err(|error| error.to_string())?;
+    let complete = prefix.len() < SNIFF_BYTES;
+    let sniffed = if complete {
+        prefix.as_slice()
+    } else {
+        // Whole lines only, so a cut line does not decide.
+        let end = prefix.iter().rposition(|&b| b == b'\n').unwrap_or(0);
+        prefix.get(..end).unwrap_or_default()
+    };
+    let valid = match std::str::from_utf8(sniffed) {
+        Ok(text) => text,
+        Err(error) => std::str::from_utf8(sniffed.get(..error.valid_up_to()).unwrap_or_default())
+            .unwrap_or_default(),
+    };
+    if detect_format(None, valid) == InputFormat::Ndjson {
+        let reader = std::io::Cursor::new(prefix).chain(reader);
+        return Ok(Opened::Ndjson {
+            reader: Box::new(reader),
+            size,
+        });
+    }
+    let mut bytes = prefix;
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|error| error.to_string())?;
+    crate::source::utf8_text(bytes).map(Opened::Text)
+}
+
+/// An NDJSON batch evaluated as it streams.
+struct Stream<'a> {
+    name: &'a str,
+    format: EvalFormat,
+    options: &'a EvalOptions<'a>,
+    policies: &'a CompiledPolicies,
+    notes: Option<&'a Notes>,
+}
+
+/// What a streamed batch came to.
+#[derive(Default)]
+struct StreamOutcome {
+    failed: bool,
+    unreadable: bool,
+    /// Claim ids the notes had facts for.
+    noted: Vec<String>,
+    /// Standard output was closed: stop.
+    broken_output: bool,
+}
+
+/// One chunk's reports, rendered by its worker.
+struct ChunkOutput {
+    out: Vec<u8>,
+    errors: Vec<u8>,
+    summary: BatchSummary,
+    claims: u64,
+    failed: bool,
+    unreadable: bool,
+    noted: Vec<String>,
+}
+
+impl Stream<'_> {
+    fn run(
+        &self,
+        reader: Box<dyn std::io::BufRead + Send>,
+        size: Option<u64>,
+        out: &mut impl Write,
+        summary: &mut BatchSummary,
+    ) -> StreamOutcome {
+        let mut outcome = StreamOutcome::default();
+        let mut progress = Progress::new(self.options.progress, self.name, size);
+        let batch = Batch::new(self.options.threads);
+        let result = crate::batch::run(
+            reader,
+            batch,
+            |chunk| self.evaluate_chunk(chunk),
+            |result, bytes| {
+                let chunk = match result {
+                    Ok(chunk) => chunk,
+                    Err(lost) => self.lost(lost),
+                };
+                outcome.failed |= chunk.failed;
+                outcome.unreadable |= chunk.unreadable;
+                outcome.noted.extend(chunk.noted);
+                summary.merge(chunk.summary);
+                progress.advance(chunk.claims, bytes);
+                if !chunk.errors.is_empty() {
+                    progress.write_above(&chunk.errors);
+                }
+                out.write_all(&chunk.out)
+            },
+        );
+        let flushed = out.flush();
+        progress.finish();
+        match result {
+            Ok(0) => {
+                // An empty batch is almost always the wrong file: say so rather than pass.
+                let _ = writeln!(std::io::stderr(), "error: `{}` holds no claims", self.name);
+                outcome.unreadable = true;
+            }
+            Ok(_) => {}
+            Err(BatchError::Read(error)) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "error: cannot read `{}`: {error}",
+                    self.name
+                );
+                outcome.unreadable = true;
+            }
+            Err(BatchError::Sink(_)) => outcome.broken_output = true,
+        }
+        outcome.broken_output |= flushed.is_err();
+        outcome
+    }
+
+    /// Reads, evaluates and renders one chunk's claims (on a worker).
+    fn evaluate_chunk(&self, chunk: &Chunk) -> ChunkOutput {
+        let mut output = ChunkOutput {
+            out: Vec::with_capacity(chunk.len() * 1024),
+            errors: Vec::new(),
+            summary: BatchSummary::default(),
+            claims: 0,
+            failed: false,
+            unreadable: false,
+            noted: Vec::new(),
+        };
+        for line in chunk.lines() {
+            output.claims += 1;
+            let number = line.number;
+            let evaluated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.evaluate_line(line, &mut output.noted)
+            }))
+            .unwrap_or_else(|_| {
+                Err(ErrorRecord {
+                    input_line: number,
+                    error: ErrorDetail {
+                        message: "internal error while evaluating this claim (please report this)"
+                            .to_owned(),
+                        path: String::new(),
+                    },
+                })
+            });
+            let result = match evaluated {
+                Ok((claim, report)) => {
+                    output.failed |= report.status == Status::Fail;
+                    output.summary.add(&claim, &report);
+                    Ok(report)
+                }
+                Err(record) => {
+                    output.unreadable = true;
+                    output.summary.add_error();
+                    Err(record)
+                }
+            };
+            self.render(&result, &mut output);
+        }
+        output
+    }
+
+    fn evaluate_line(
+        &self,
+        line: crate::batch::Line<'_>,
+        noted: &mut Vec<String>,
+    ) -> Result<(Claim, ClaimReport), ErrorRecord> {
+        let text = line
+            .text
+            .map_err(|error| error_record(line.number, std::slice::from_ref(&error)))?;
+        let mut claim = crate::claim::read_ndjson_line(text, line.number, line.offset)
+            .map_err(|errors| error_record(line.number, &errors))?;
+        if let Some(notes) = self.notes {
+            match notes.apply(&mut claim) {
+                Ok(true) => noted.push(claim.id.value.clone()),
+                Ok(false) => {}
+                Err(problems) => return Err(error_record(line.number, &problems)),
+            }
+        }
+        match evaluate(&claim, self.policies, self.options.explain) {
+            Ok(report) => Ok((claim, report)),
+            Err(error) => Err(ErrorRecord {
+                input_line: line.number,
+                error: ErrorDetail {
+                    message: error.to_string(),
+                    path: error.path(),
+                },
+            }),
+        }
+    }
+
+    fn render(&self, result: &Result<ClaimReport, ErrorRecord>, output: &mut ChunkOutput) {
+        match (self.format, result) {
+            (EvalFormat::Json, Ok(report)) => {
+                output
+                    .out
+                    .extend_from_slice(report::render_json(report).as_bytes());
+            }
+            (EvalFormat::Json | EvalFormat::Human, Err(record)) => {
+                let path = if record.error.path.is_empty() {
+                    "/"
+                } else {
+                    &record.error.path
+                };
+                let _ = writeln!(
+                    output.errors,
+                    "error: {}:{}: {} (at {path})",
+                    self.name, record.input_line, record.error.message
+                );
+            }
+            (_, result) => report::write_ndjson_line(&mut output.out, result),
+        }
+    }
+
+    /// Error records for the lines of a chunk whose worker failed.
+    fn lost(&self, lost: LostChunk) -> ChunkOutput {
+        let mut output = ChunkOutput {
+            out: Vec::new(),
+            errors: Vec::new(),
+            summary: BatchSummary::default(),
+            claims: 0,
+            failed: false,
+            unreadable: true,
+            noted: Vec::new(),
+        };
+        for number in lost.line_numbers {
+            output.claims += 1;
+            output.summary.add_error();
+            let record = ErrorRecord {
+                input_line: number,
+                error: ErrorDetail {
+                    message: "internal error while evaluating this claim (please report this)"
+                        .to_owned(),
+                    path: String::new(),
+                },
+            };
+            self.render(&Err(record), &mut output);
+        }
+        output
     }
 }

@@ -10,11 +10,13 @@
 //!
 //! One function per stage: [`syntax::parse`], [`check::check`], [`compile::compile`].
 
+pub mod batch;
 pub mod check;
 pub mod claim;
 pub mod cli;
 mod cli_diff;
 mod cli_eval;
+mod cli_progress;
 mod cli_test;
 pub mod codes;
 pub mod codeset;

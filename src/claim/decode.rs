@@ -240,6 +240,40 @@ fn quoted(text: &str) -> Option<String> {
     token.then(|| format!("`{text}`"))
 }
 
+/// `` `name` ``, the label of a field in messages, built on the stack: every
+/// field of every claim gets one, and almost none is ever printed.
+enum Backticked {
+    Short { bytes: [u8; 48], len: usize },
+    Long(String),
+}
+
+impl Backticked {
+    fn new(name: &str) -> Self {
+        let mut bytes = [b'`'; 48];
+        match bytes.get_mut(1..=name.len()) {
+            Some(inner) if name.len() + 2 <= 48 => {
+                inner.copy_from_slice(name.as_bytes());
+                Backticked::Short {
+                    bytes,
+                    len: name.len() + 2,
+                }
+            }
+            _ => Backticked::Long(format!("`{name}`")),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // The name's bytes between two backticks: UTF-8 by construction.
+            Backticked::Short { bytes, len } => bytes
+                .get(..*len)
+                .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                .unwrap_or_default(),
+            Backticked::Long(text) => text,
+        }
+    }
+}
+
 /// A field name in backticks (field names are not patient data), or a
 /// placeholder for one too long or strange to print.
 fn quoted_key(key: &str) -> String {
@@ -388,9 +422,10 @@ impl Decoder {
         };
         let mut fields: Vec<&Entry> = Vec::with_capacity(entries.len());
         for entry in entries {
-            let field_path = child(path, &entry.key);
-            let key = quoted_key(&entry.key);
+            // The path and the quoted key only for a message: most fields are fine.
+            let key = || quoted_key(&entry.key);
             let message = if !known.contains(&entry.key.as_str()) {
+                let key = key();
                 let mut message = format!("unknown field {key} in {what}");
                 match did_you_mean(&entry.key, known.iter().copied()) {
                     Some(suggestion) => {
@@ -405,14 +440,14 @@ impl Decoder {
                 }
                 message
             } else if fields.iter().any(|seen| seen.key == entry.key) {
-                format!("duplicate field {key} in {what}")
+                format!("duplicate field {} in {what}", key())
             } else {
                 fields.push(entry);
                 continue;
             };
             self.errors.push(ClaimError::new(
                 message,
-                field_path,
+                child(path, &entry.key),
                 entry.key_start,
                 entry.key_end,
             ));
@@ -784,7 +819,7 @@ impl Decoder {
         read: impl FnOnce(&mut Self, &'n Node, &str, &str) -> Option<T>,
     ) -> Option<T> {
         let (node, path) = self.required(object, name)?;
-        read(self, node, &path, &format!("`{name}`"))
+        read(self, node, &path, Backticked::new(name).as_str())
     }
 
     /// An optional field: `Some(None)` when absent or `null`, `Some(Some(_))`
@@ -798,7 +833,7 @@ impl Decoder {
     ) -> Option<Option<T>> {
         match self.optional(object, name) {
             None => Some(None),
-            Some((node, path)) => read(self, node, &path, &format!("`{name}`")).map(Some),
+            Some((node, path)) => read(self, node, &path, Backticked::new(name).as_str()).map(Some),
         }
     }
 

@@ -5,7 +5,7 @@
 //! word its errors in YAML terms. This reader is small, allocation-light and
 //! bounded: nesting stops at [`MAX_DEPTH`], numbers are kept as written.
 
-use super::tree::{item, push_key, too_deep, Entry, Node, SyntaxError, Value, MAX_DEPTH};
+use super::tree::{push_index, push_key, too_deep, Entry, Node, SyntaxError, Value, MAX_DEPTH};
 
 /// Reads one JSON value that fills `text` (whitespace aside). Offsets in the
 /// result are `base` plus offsets into `text`, so a line of an NDJSON batch
@@ -315,7 +315,7 @@ impl Reader<'_> {
         }
         let outer = self.path.len();
         loop {
-            self.path = item(self.path.get(..outer).unwrap_or_default(), items.len());
+            push_index(&mut self.path, items.len());
             self.skip_whitespace();
             items.push(self.value(depth)?);
             self.skip_whitespace();

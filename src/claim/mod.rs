@@ -41,6 +41,18 @@ pub enum InputFormat {
     X12,
 }
 
+/// The format a file's extension names, if it names one.
+pub fn format_by_name(path: &Path) -> Option<InputFormat> {
+    let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+    match extension.as_str() {
+        "yaml" | "yml" => Some(InputFormat::Yaml),
+        "json" => Some(InputFormat::Json),
+        "ndjson" | "jsonl" => Some(InputFormat::Ndjson),
+        "837" | "x12" | "edi" => Some(InputFormat::X12),
+        _ => None,
+    }
+}
+
 /// Tells the format by the path's extension (`.yaml`/`.yml`, `.json`,
 /// `.ndjson`/`.jsonl`, `.837`/`.x12`/`.edi`, in any case) or, for `-` and other
 /// extensions, by the content: text starting with `ISA` (after a byte-order
@@ -48,16 +60,8 @@ pub enum InputFormat {
 /// one non-blank line, each starting with `{`, is NDJSON; another `{` is JSON;
 /// anything else YAML.
 pub fn detect_format(path: Option<&Path>, text: &str) -> InputFormat {
-    let extension = path
-        .and_then(Path::extension)
-        .and_then(|extension| extension.to_str())
-        .map(str::to_ascii_lowercase);
-    match extension.as_deref() {
-        Some("yaml" | "yml") => return InputFormat::Yaml,
-        Some("json") => return InputFormat::Json,
-        Some("ndjson" | "jsonl") => return InputFormat::Ndjson,
-        Some("837" | "x12" | "edi") => return InputFormat::X12,
-        _ => {}
+    if let Some(format) = path.and_then(format_by_name) {
+        return format;
     }
     if looks_like_x12(text) {
         return InputFormat::X12;

@@ -54,6 +54,10 @@ pub(crate) fn too_deep() -> String {
 /// Appends one reference token to a JSON pointer (RFC 6901 escaping).
 pub(crate) fn push_key(path: &mut String, key: &str) {
     path.push('/');
+    if !key.contains(['~', '/']) {
+        path.push_str(key);
+        return;
+    }
     for c in key.chars() {
         match c {
             '~' => path.push_str("~0"),
@@ -73,5 +77,30 @@ pub(crate) fn child(path: &str, key: &str) -> String {
 
 /// `path` with one more list index.
 pub(crate) fn item(path: &str, index: usize) -> String {
-    format!("{path}/{index}")
+    let mut out = String::with_capacity(path.len() + 4);
+    out.push_str(path);
+    push_index(&mut out, index);
+    out
+}
+
+/// Appends `/index` to a JSON pointer, without the formatting machinery (hot
+/// when reading batches).
+pub(crate) fn push_index(path: &mut String, index: usize) {
+    path.push('/');
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = index;
+    loop {
+        at -= 1;
+        if let Some(digit) = digits.get_mut(at) {
+            *digit = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 || at == 0 {
+            break;
+        }
+    }
+    for &digit in digits.get(at..).unwrap_or_default() {
+        path.push(char::from(digit));
+    }
 }

@@ -2,6 +2,8 @@
 
 mod model;
 mod render;
+mod summary;
 
 pub use model::*;
 pub use render::*;
+pub use summary::*;

@@ -38,6 +38,21 @@ pub fn render_ndjson_line(result: &Result<ClaimReport, ErrorRecord>) -> String {
     }
 }
 
+/// [`render_ndjson_line`] and a newline, written straight onto the end of `out`
+/// (a batch worker's buffer), without a `String` per report.
+pub fn write_ndjson_line(out: &mut Vec<u8>, result: &Result<ClaimReport, ErrorRecord>) {
+    let start = out.len();
+    let written = match result {
+        Ok(report) => serde_json::to_writer(&mut *out, report),
+        Err(record) => serde_json::to_writer(&mut *out, record),
+    };
+    if written.is_err() {
+        out.truncate(start);
+        out.extend_from_slice(render_ndjson_line(result).as_bytes());
+    }
+    out.push(b'\n');
+}
+
 fn to_json<T: Serialize>(value: &T, pretty: bool) -> String {
     let result = if pretty {
         serde_json::to_string_pretty(value)

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod batch;
 mod check_fixtures;
 mod cli;
 mod compile;
