@@ -1,18 +1,8 @@
 //! The command line as users run it: exit codes, formats, explain.
 
-use std::process::Command;
-
 fn ppl(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_ppl"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("ppl runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let run = super::run::ppl_in(None, args, None);
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]

@@ -3,27 +3,11 @@
 //! below pin what a biller relies on: inheritance marked, `--as-of` leaving out
 //! what is not in force, overrides and removals shown, errors said plainly.
 
+use super::run::Run;
 use std::path::Path;
-use std::process::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn ppl(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_ppl"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("ppl runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
+    super::run::ppl_in(None, args, None)
 }
 
 /// The section of the page under `### `RULE``, up to the next rule.

@@ -5,17 +5,11 @@
 //! The claims are synthetic fixtures in `tests/claims/`; each says in a comment
 //! what it expects.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use super::run::Run;
 
 /// The path of a fixture in `tests/claims/`, absolute so that tests may run
 /// the binary from any folder.
@@ -27,31 +21,8 @@ fn fixture_text(name: &str) -> String {
     std::fs::read_to_string(claim(name)).expect("fixture")
 }
 
-/// Runs `ppl` with `NO_COLOR=1`, in `dir` (default: the package root), with
-/// `stdin` as standard input (default: empty).
 fn ppl_with(dir: Option<&Path>, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ppl"));
-    command
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(dir) = dir {
-        command.current_dir(dir);
-    }
-    let mut child = command.spawn().expect("ppl runs");
-    let mut input = child.stdin.take().expect("stdin");
-    input
-        .write_all(stdin.unwrap_or_default().as_bytes())
-        .expect("write stdin");
-    drop(input);
-    let output = child.wait_with_output().expect("ppl finishes");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
+    super::run::ppl_in(dir, args, stdin)
 }
 
 fn ppl(args: &[&str]) -> Run {
@@ -656,11 +627,8 @@ fn an_empty_batch_is_an_error_not_a_pass() {
     let folder = tempfile::tempdir().expect("temp dir");
     let batch = folder.path().join("empty.ndjson");
     std::fs::write(&batch, "\n\n").expect("write");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_ppl"))
-        .args(["eval", "--format", "ndjson"])
-        .arg(&batch)
-        .output()
-        .expect("ppl runs");
-    assert_eq!(run.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("holds no claims"));
+    let batch = batch.display().to_string();
+    let run = ppl(&["eval", "--format", "ndjson", &batch]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("holds no claims"));
 }

@@ -22,5 +22,6 @@ mod eval_fix;
 mod payers;
 mod policy_tests;
 mod prior_auth;
+mod run;
 mod shipped_policies;
 mod x12;

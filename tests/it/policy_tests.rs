@@ -4,8 +4,8 @@
 //! exits 1, a malformed test file says where and exits 2, `--coverage-min`
 //! fails a run below it, `--junit` writes XML a CI system can read.
 
+use super::run::Run;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ppl::policy_test::{self, Outcome};
 
@@ -13,25 +13,11 @@ fn policy_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/policy")
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn ppl_test(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_ppl"))
-        .arg("test")
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("ppl runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
+    let args: Vec<&str> = std::iter::once("test")
+        .chain(args.iter().copied())
+        .collect();
+    super::run::ppl_in(Some(dir), &args, None)
 }
 
 /// A folder holding `tests.yaml` with `text`, and the path of a sample claim

@@ -6,7 +6,6 @@
 //! the report its YAML claim gives.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ppl::claim::notes::Notes;
 use ppl::claim::{
@@ -381,17 +380,8 @@ fn an_unmapped_payer_is_an_error_for_its_claim_only() {
 // ── `ppl eval` on 837P files ─────────────────────────────────────────────────
 
 fn ppl(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_ppl"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("ppl runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    let run = super::run::ppl_in(Some(root()), args, None);
+    (run.code, run.stdout, run.stderr)
 }
 
 fn samples_dir() -> PathBuf {
