@@ -281,32 +281,14 @@ fn run_corpus(path: &Path, sides: &Sides<'_>, summary: &mut DiffSummary) -> Resu
 }
 
 fn collect_claim_files(folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(folder)
-        .map_err(|error| format!("cannot read `{}`: {error}", folder.display()))?;
-    let mut children: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .collect();
-    children.sort();
-    for child in children {
-        if child.is_dir() {
-            collect_claim_files(&child, files)?;
-        } else if child
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .is_some_and(|e| matches!(e.as_str(), "ndjson" | "jsonl" | "json" | "yaml" | "yml"))
-        {
-            files.push(child);
-        }
-    }
+    let found = crate::files::files_under(folder, &["ndjson", "jsonl", "json", "yaml", "yml"])
+        .map_err(|walk| format!("cannot read `{}`: {}", walk.path.display(), walk.error))?;
+    files.extend(found);
     Ok(())
 }
 
 fn is_ndjson_name(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .is_some_and(|e| e == "ndjson" || e == "jsonl")
+    crate::files::has_extension(path, &["ndjson", "jsonl"])
 }
 
 /// Adds one file's claims to `pending`, evaluating each full chunk.

@@ -27,6 +27,7 @@ pub mod diff;
 pub mod doc;
 pub mod embedded;
 pub mod eval;
+pub mod files;
 pub mod fix;
 pub mod format;
 pub mod policy_test;

@@ -205,20 +205,10 @@ fn collect(path: &Path, found: &mut Vec<PathBuf>) -> Result<(), LoadError> {
         found.push(path.to_owned());
         return Ok(());
     }
-    let entries = std::fs::read_dir(path).map_err(|error| LoadError {
-        path: path.to_owned(),
-        reason: error.to_string(),
+    let files = crate::files::files_under(path, &["ppl"]).map_err(|walk| LoadError {
+        path: walk.path,
+        reason: walk.error.to_string(),
     })?;
-    let mut children: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .collect();
-    children.sort();
-    for child in children {
-        if child.is_dir() {
-            collect(&child, found)?;
-        } else if child.extension().is_some_and(|ext| ext == "ppl") {
-            found.push(child);
-        }
-    }
+    found.extend(files);
     Ok(())
 }

@@ -229,23 +229,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn walk(folder: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(folder)
-        .map_err(|error| format!("cannot read `{}`: {error}", folder.display()))?;
-    for entry in entries {
-        let entry =
-            entry.map_err(|error| format!("cannot read `{}`: {error}", folder.display()))?;
-        let path = entry.path();
-        let is_folder = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_folder {
-            walk(&path, found)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
-        {
-            found.push(path);
-        }
-    }
+    let files = crate::files::files_under(folder, &["yaml", "yml"])
+        .map_err(|walk| format!("cannot read `{}`: {}", walk.path.display(), walk.error))?;
+    found.extend(files);
     Ok(())
 }
 
