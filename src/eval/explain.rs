@@ -1,7 +1,7 @@
 //! `ppl eval --explain`: for each rule that applied to the claim, what it
 //! looked at (the values it saw) and whether it fired, in a biller's words.
 
-use super::value::{self, Scope, Value};
+use super::value::{self, Value};
 use super::Run;
 use crate::compile::{CompiledRule, Cond, DocumentationCheck, FieldRef, RuleCheck, UnitsCheck};
 use crate::report::{Explanation, Fact, FindingSeverity, Verdict};
@@ -221,14 +221,7 @@ impl Run<'_> {
                 }
             }
             RuleCheck::General { when, require, .. } => {
-                let scope = Scope {
-                    claim: self.claim,
-                    policy: self.policy,
-                    date,
-                    visit,
-                    all_lines: self.visits.all(),
-                    line,
-                };
+                let scope = self.scope(date, visit, line);
                 let mut seen = Vec::new();
                 for cond in when.iter().chain(std::iter::once(require)) {
                     named_values(cond, &mut seen);

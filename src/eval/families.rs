@@ -1,7 +1,7 @@
 //! What each family of rule checks on a visit's lines.
 
 use super::units::{block_units, cms_allocation, midpoint_units, saturating_sum};
-use super::value::{self, Scope, Value, Verdict};
+use super::value::{self, Value, Verdict};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
 use crate::codes::Modifier;
@@ -106,14 +106,7 @@ impl Run<'_> {
                     .chain(once.then_some(None));
                 for line in targets {
                     let judged = {
-                        let scope_view = Scope {
-                            claim: self.claim,
-                            policy: self.policy,
-                            date,
-                            visit: scope_lines,
-                            all_lines: visits.all(),
-                            line,
-                        };
+                        let scope_view = self.scope(date, scope_lines, line);
                         let needs = &mut self.needs;
                         match when.as_ref().map(|when| scope_view.test(when, needs)) {
                             Some(Verdict::Flag(false)) => None,
@@ -875,14 +868,7 @@ impl Run<'_> {
         if fact == "minutes" {
             return self.lines_have_minutes(lines);
         }
-        let scope = Scope {
-            claim: self.claim,
-            policy: self.policy,
-            date: Date::MIN,
-            visit: lines,
-            all_lines: self.visits.all(),
-            line: None,
-        };
+        let scope = self.scope(Date::MIN, lines, None);
         match scope.field(field, &mut value::Needs::default()) {
             Value::Missing => false,
             Value::Text(text) => !text.trim().is_empty(),

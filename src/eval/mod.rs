@@ -368,6 +368,19 @@ struct Outcome {
 }
 
 impl<'a> Run<'a> {
+    /// What conditions and messages read: the claim on `date`, with `visit`'s
+    /// lines and `line` in focus.
+    fn scope(&self, date: Date, visit: &'a [usize], line: Option<usize>) -> value::Scope<'a> {
+        value::Scope {
+            claim: self.claim,
+            policy: self.policy,
+            date,
+            visit,
+            all_lines: self.visits.all(),
+            line,
+        }
+    }
+
     /// The lines a rule judges: its `plans` and `places` narrow them.
     /// `None` when the rule judges every line it is about (the common case, no copy).
     fn lines_in_scope(
@@ -480,15 +493,7 @@ impl<'a> Run<'a> {
         line: Option<usize>,
         extras: &[(&str, value::Value<'_>)],
     ) -> String {
-        let visit = self.visits.on(date);
-        let scope = value::Scope {
-            claim: self.claim,
-            policy: self.policy,
-            date,
-            visit,
-            all_lines: self.visits.all(),
-            line,
-        };
+        let scope = self.scope(date, self.visits.on(date), line);
         // A missing fact reads `not given`: its path is not needed.
         let mut needs = value::Needs::default();
         let mut out = String::with_capacity(rule.message.literal_len() + 32);
