@@ -573,6 +573,12 @@ fn the_examples_in_docs_claims_md_are_what_ppl_prints() {
     let text = std::fs::read_to_string(root.join("docs/claims.md")).expect("docs/claims.md");
     let mut commands = 0;
     for (block_line, lines) in console_blocks(&text) {
+        // Blocks that read the public X12 samples need them beside the project.
+        if lines.iter().any(|line| line.contains("../shared/"))
+            && super::run::shared_samples().is_none()
+        {
+            continue;
+        }
         let mut last_code = None;
         let mut rest = lines.as_slice();
         while let Some((command, after)) = rest.split_first() {

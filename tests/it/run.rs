@@ -57,3 +57,25 @@ pub fn ppl_in(dir: Option<&Path>, args: &[&str], stdin: Option<&str>) -> Run {
         stderr: output.stderr,
     }
 }
+
+/// The public X12 samples, read in place at `../shared/samples/x12/` beside the
+/// project (never copied into it). CI has them there and sets
+/// `PPL_REQUIRE_SHARED=1`, so a missing folder fails the run; on a clone
+/// without them (a developer's checkout elsewhere) the tests that need them
+/// say so on standard error and are skipped, and every other test still runs.
+pub fn shared_samples() -> Option<std::path::PathBuf> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/x12");
+    if folder.is_dir() {
+        return Some(folder);
+    }
+    assert!(
+        std::env::var_os("PPL_REQUIRE_SHARED").is_none(),
+        "the public X12 samples must be at {} (../shared/samples/x12 from the project root)",
+        folder.display()
+    );
+    eprintln!(
+        "note: {} is missing: skipping a test that reads the public X12 samples",
+        folder.display()
+    );
+    None
+}
