@@ -7,10 +7,11 @@
 //! may not.
 
 use super::model::{
-    Activity, Cents, Claim, ClaimSpan, Discipline, Documentation, History, Line, Located, Member,
-    Modality, PlanOfCare, PriorAuthorization, Provider, Role, Telehealth, TherapyAllowed,
+    Activity, Cents, Claim, ClaimPath, ClaimSpan, Discipline, Documentation, History, Line,
+    Located, Member, Modality, PlanOfCare, PriorAuthorization, Provider, Role, Telehealth,
+    TherapyAllowed,
 };
-use super::tree::{child, item, Entry, Node, Value};
+use super::tree::{child, Entry, Node, Value};
 use super::ClaimError;
 use crate::codes::{normalize_diagnosis, Modifier, PlaceOfService, ProcedureCode};
 use crate::diagnostics::did_you_mean;
@@ -172,17 +173,17 @@ enum Text {
 
 /// An object of the claim whose fields have been checked against the contract.
 struct Object<'n> {
-    node: &'n Node,
-    path: String,
+    node: &'n Node<'n>,
+    path: ClaimPath,
     /// How messages name it: "the claim", "a line", "`provider`".
     what: &'static str,
     /// The known fields, each at its first occurrence.
-    fields: Vec<&'n Entry>,
+    fields: Vec<&'n Entry<'n>>,
 }
 
 impl Object<'_> {
     fn span(&self) -> ClaimSpan {
-        span(self.node, &self.path)
+        span(self.node, self.path)
     }
 }
 
@@ -214,15 +215,15 @@ struct Decoder {
     errors: Vec<ClaimError>,
 }
 
-fn span(node: &Node, path: &str) -> ClaimSpan {
+fn span(node: &Node, path: ClaimPath) -> ClaimSpan {
     ClaimSpan {
-        path: path.into(),
+        path,
         start: Some(node.start),
         end: Some(node.end),
     }
 }
 
-fn located<T>(value: T, node: &Node, path: &str) -> Located<T> {
+fn located<T>(value: T, node: &Node, path: ClaimPath) -> Located<T> {
     Located {
         value,
         span: span(node, path),
@@ -397,9 +398,13 @@ pub(super) fn npi_is_valid(npi: &str) -> bool {
 }
 
 impl Decoder {
-    fn report(&mut self, node: &Node, path: &str, message: impl Into<String>) {
-        self.errors
-            .push(ClaimError::new(message, path, node.start, node.end));
+    fn report(&mut self, node: &Node, path: ClaimPath, message: impl Into<String>) {
+        self.errors.push(ClaimError::new(
+            message,
+            path.to_string(),
+            node.start,
+            node.end,
+        ));
     }
 
     // ----- objects and fields -------------------------------------------------
@@ -407,8 +412,8 @@ impl Decoder {
     /// Checks that `node` is an object with only `known` fields, each once.
     fn object<'n>(
         &mut self,
-        node: &'n Node,
-        path: &str,
+        node: &'n Node<'n>,
+        path: ClaimPath,
         what: &'static str,
         known: &[&'static str],
     ) -> Option<Object<'n>> {
@@ -424,7 +429,7 @@ impl Decoder {
         for entry in entries {
             // The path and the quoted key only for a message: most fields are fine.
             let key = || quoted_key(&entry.key);
-            let message = if !known.contains(&entry.key.as_str()) {
+            let message = if !known.contains(&&*entry.key) {
                 let key = key();
                 let mut message = format!("unknown field {key} in {what}");
                 match did_you_mean(&entry.key, known.iter().copied()) {
@@ -447,42 +452,50 @@ impl Decoder {
             };
             self.errors.push(ClaimError::new(
                 message,
-                child(path, &entry.key),
+                child(&path.to_string(), &entry.key),
                 entry.key_start,
                 entry.key_end,
             ));
         }
         Some(Object {
             node,
-            path: path.to_owned(),
+            path,
             what,
             fields,
         })
     }
 
     /// A field's value and path, if present; `null` counts as absent.
-    fn optional<'n>(&self, object: &Object<'n>, name: &str) -> Option<(&'n Node, String)> {
+    fn optional<'n>(
+        &self,
+        object: &Object<'n>,
+        name: &'static str,
+    ) -> Option<(&'n Node<'n>, ClaimPath)> {
         object
             .fields
             .iter()
             .find(|entry| entry.key == name)
             .filter(|entry| entry.node.value != Value::Null)
-            .map(|entry| (&entry.node, child(&object.path, name)))
+            .map(|entry| (&entry.node, object.path.key(name)))
     }
 
     /// Whether a field is written with a value (not absent, not `null`).
-    fn present(&self, object: &Object<'_>, name: &str) -> bool {
+    fn present(&self, object: &Object<'_>, name: &'static str) -> bool {
         self.optional(object, name).is_some()
     }
 
     /// A required field's value and path; its absence is reported at the object.
-    fn required<'n>(&mut self, object: &Object<'n>, name: &str) -> Option<(&'n Node, String)> {
+    fn required<'n>(
+        &mut self,
+        object: &Object<'n>,
+        name: &'static str,
+    ) -> Option<(&'n Node<'n>, ClaimPath)> {
         let entry = object.fields.iter().find(|entry| entry.key == name);
         match entry {
-            Some(entry) => Some((&entry.node, child(&object.path, name))),
+            Some(entry) => Some((&entry.node, object.path.key(name))),
             None => {
                 let message = format!("missing field `{name}` in {}", object.what);
-                self.report(object.node, &object.path, message);
+                self.report(object.node, object.path, message);
                 None
             }
         }
@@ -492,8 +505,8 @@ impl Decoder {
 
     fn string<'n>(
         &mut self,
-        node: &'n Node,
-        path: &str,
+        node: &'n Node<'n>,
+        path: ClaimPath,
         label: &str,
         kind: Text,
     ) -> Option<&'n str> {
@@ -542,7 +555,7 @@ impl Decoder {
     fn text(
         &mut self,
         node: &Node,
-        path: &str,
+        path: ClaimPath,
         label: &str,
         kind: Text,
     ) -> Option<Located<String>> {
@@ -551,7 +564,14 @@ impl Decoder {
     }
 
     /// A whole number from `min` to `max`.
-    fn whole(&mut self, node: &Node, path: &str, label: &str, min: u64, max: u64) -> Option<u64> {
+    fn whole(
+        &mut self,
+        node: &Node,
+        path: ClaimPath,
+        label: &str,
+        min: u64,
+        max: u64,
+    ) -> Option<u64> {
         let read = match &node.value {
             Value::Number(raw) => parse_whole(raw),
             Value::String(text) if matches!(parse_whole(text), Whole::Value(_)) => {
@@ -592,14 +612,20 @@ impl Decoder {
         }
     }
 
-    fn count(&mut self, node: &Node, path: &str, label: &str, min: u64) -> Option<Located<u32>> {
+    fn count(
+        &mut self,
+        node: &Node,
+        path: ClaimPath,
+        label: &str,
+        min: u64,
+    ) -> Option<Located<u32>> {
         let value = self.whole(node, path, label, min, u64::from(u32::MAX))?;
         u32::try_from(value)
             .ok()
             .map(|value| located(value, node, path))
     }
 
-    fn money(&mut self, node: &Node, path: &str, label: &str) -> Option<Located<Cents>> {
+    fn money(&mut self, node: &Node, path: ClaimPath, label: &str) -> Option<Located<Cents>> {
         let expected = "an amount in dollars ≥ 0 with at most 2 decimals (`125.50`)";
         let read = match &node.value {
             Value::Number(raw) => parse_money(raw),
@@ -629,7 +655,13 @@ impl Decoder {
     }
 
     /// A date `YYYY-MM-DD`; `quote` is false for the member's birth date.
-    fn date(&mut self, node: &Node, path: &str, label: &str, quote: bool) -> Option<Located<Date>> {
+    fn date(
+        &mut self,
+        node: &Node,
+        path: ClaimPath,
+        label: &str,
+        quote: bool,
+    ) -> Option<Located<Date>> {
         let message = match &node.value {
             Value::String(text) => match strict_date(text) {
                 Ok(date) => return Some(located(date, node, path)),
@@ -651,7 +683,7 @@ impl Decoder {
         None
     }
 
-    fn boolean(&mut self, node: &Node, path: &str, label: &str) -> Option<Located<bool>> {
+    fn boolean(&mut self, node: &Node, path: ClaimPath, label: &str) -> Option<Located<bool>> {
         if let Value::Bool(value) = node.value {
             return Some(located(value, node, path));
         }
@@ -666,12 +698,12 @@ impl Decoder {
     fn keyword<T: Copy>(
         &mut self,
         node: &Node,
-        path: &str,
+        path: ClaimPath,
         label: &str,
         options: &[(&'static str, T)],
     ) -> Option<Located<T>> {
         let written = match &node.value {
-            Value::String(text) => Some(text.as_str()),
+            Value::String(text) => Some(&**text),
             _ => None,
         };
         if let Some(found) = written.and_then(|text| options.iter().find(|(word, _)| *word == text))
@@ -702,7 +734,12 @@ impl Decoder {
         None
     }
 
-    fn list<'n>(&mut self, node: &'n Node, path: &str, label: &str) -> Option<&'n [Node]> {
+    fn list<'n>(
+        &mut self,
+        node: &'n Node<'n>,
+        path: ClaimPath,
+        label: &str,
+    ) -> Option<&'n [Node<'n>]> {
         if let Value::List(items) = &node.value {
             return Some(items);
         }
@@ -716,7 +753,7 @@ impl Decoder {
     fn procedure(
         &mut self,
         node: &Node,
-        path: &str,
+        path: ClaimPath,
         label: &str,
     ) -> Option<Located<ProcedureCode>> {
         let text = self.string(node, path, label, Text::Code)?;
@@ -730,7 +767,7 @@ impl Decoder {
         }
     }
 
-    fn modifier(&mut self, node: &Node, path: &str) -> Option<Modifier> {
+    fn modifier(&mut self, node: &Node, path: ClaimPath) -> Option<Modifier> {
         let text = self.string(node, path, "a modifier", Text::Code)?;
         match Modifier::parse(text) {
             Ok(modifier) => Some(modifier),
@@ -742,7 +779,12 @@ impl Decoder {
         }
     }
 
-    fn place(&mut self, node: &Node, path: &str, label: &str) -> Option<Located<PlaceOfService>> {
+    fn place(
+        &mut self,
+        node: &Node,
+        path: ClaimPath,
+        label: &str,
+    ) -> Option<Located<PlaceOfService>> {
         let text = self.string(node, path, label, Text::Code)?;
         match PlaceOfService::parse(text) {
             Ok(place) => Some(located(place, node, path)),
@@ -754,7 +796,7 @@ impl Decoder {
         }
     }
 
-    fn diagnosis(&mut self, node: &Node, path: &str) -> Option<Located<String>> {
+    fn diagnosis(&mut self, node: &Node, path: ClaimPath) -> Option<Located<String>> {
         let text = self.string(node, path, "a diagnosis", Text::Code)?;
         let checked = normalize_diagnosis(text).and_then(|stem| {
             if stem.len() < 3 {
@@ -775,7 +817,7 @@ impl Decoder {
         }
     }
 
-    fn npi(&mut self, node: &Node, path: &str) -> Option<Located<String>> {
+    fn npi(&mut self, node: &Node, path: ClaimPath) -> Option<Located<String>> {
         let text = self.string(node, path, "`npi`", Text::Code)?;
         let message = if text.len() != 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
             format!("`npi` must be 10 digits, found {}", describe(node, true))
@@ -791,7 +833,7 @@ impl Decoder {
         None
     }
 
-    fn taxonomy(&mut self, node: &Node, path: &str) -> Option<Located<String>> {
+    fn taxonomy(&mut self, node: &Node, path: ClaimPath) -> Option<Located<String>> {
         let text = self.string(node, path, "`taxonomy`", Text::Code)?;
         let ok = text.len() == 10
             && text
@@ -815,11 +857,11 @@ impl Decoder {
     fn req<'n, T>(
         &mut self,
         object: &Object<'n>,
-        name: &str,
-        read: impl FnOnce(&mut Self, &'n Node, &str, &str) -> Option<T>,
+        name: &'static str,
+        read: impl FnOnce(&mut Self, &'n Node<'n>, ClaimPath, &str) -> Option<T>,
     ) -> Option<T> {
         let (node, path) = self.required(object, name)?;
-        read(self, node, &path, Backticked::new(name).as_str())
+        read(self, node, path, Backticked::new(name).as_str())
     }
 
     /// An optional field: `Some(None)` when absent or `null`, `Some(Some(_))`
@@ -828,12 +870,12 @@ impl Decoder {
     fn opt<'n, T>(
         &mut self,
         object: &Object<'n>,
-        name: &str,
-        read: impl FnOnce(&mut Self, &'n Node, &str, &str) -> Option<T>,
+        name: &'static str,
+        read: impl FnOnce(&mut Self, &'n Node<'n>, ClaimPath, &str) -> Option<T>,
     ) -> Option<Option<T>> {
         match self.optional(object, name) {
             None => Some(None),
-            Some((node, path)) => read(self, node, &path, Backticked::new(name).as_str()).map(Some),
+            Some((node, path)) => read(self, node, path, Backticked::new(name).as_str()).map(Some),
         }
     }
 
@@ -841,13 +883,13 @@ impl Decoder {
     fn each<T>(
         &mut self,
         items: &[Node],
-        path: &str,
-        mut read: impl FnMut(&mut Self, &Node, &str) -> Option<T>,
+        path: ClaimPath,
+        mut read: impl FnMut(&mut Self, &Node, ClaimPath) -> Option<T>,
     ) -> Option<Vec<T>> {
         let read: Vec<Option<T>> = items
             .iter()
             .enumerate()
-            .map(|(index, node)| read(self, node, &item(path, index)))
+            .map(|(index, node)| read(self, node, path.index(index)))
             .collect();
         read.into_iter().collect()
     }
@@ -855,7 +897,7 @@ impl Decoder {
     // ----- the claim ----------------------------------------------------------
 
     fn claim(&mut self, root: &Node) -> Option<Claim> {
-        let object = self.object(root, "", "the claim", CLAIM_FIELDS)?;
+        let object = self.object(root, ClaimPath::ROOT, "the claim", CLAIM_FIELDS)?;
         let id = self.req(&object, "id", |d, node, path, label| {
             d.text(node, path, label, Text::Id)
         });
@@ -957,10 +999,10 @@ impl Decoder {
             shown.join(", "),
             if without.len() == 1 { "has" } else { "have" }
         );
-        self.report(object.node, &object.path, message);
+        self.report(object.node, object.path, message);
     }
 
-    fn member(&mut self, node: &Node, path: &str) -> Option<Member> {
+    fn member(&mut self, node: &Node, path: ClaimPath) -> Option<Member> {
         let object = self.object(node, path, "`member`", MEMBER_FIELDS)?;
         let id = self.opt(&object, "id", |d, node, path, label| {
             d.text(node, path, label, Text::Id)
@@ -975,7 +1017,7 @@ impl Decoder {
         })
     }
 
-    fn provider(&mut self, node: &Node, path: &str) -> Option<Provider> {
+    fn provider(&mut self, node: &Node, path: ClaimPath) -> Option<Provider> {
         let object = self.object(node, path, "`provider`", PROVIDER_FIELDS)?;
         let npi = self.req(&object, "npi", |d, node, path, _| d.npi(node, path));
         let discipline = self.req(&object, "discipline", |d, node, path, label| {
@@ -999,7 +1041,7 @@ impl Decoder {
         })
     }
 
-    fn diagnoses(&mut self, node: &Node, path: &str) -> Option<Vec<Located<String>>> {
+    fn diagnoses(&mut self, node: &Node, path: ClaimPath) -> Option<Vec<Located<String>>> {
         let items = self.list(node, path, "`diagnoses`")?;
         if items.is_empty() {
             self.report(
@@ -1012,7 +1054,7 @@ impl Decoder {
         self.each(items, path, Self::diagnosis)
     }
 
-    fn prior_authorization(&mut self, node: &Node, path: &str) -> Option<PriorAuthorization> {
+    fn prior_authorization(&mut self, node: &Node, path: ClaimPath) -> Option<PriorAuthorization> {
         let what = "`prior_authorization`";
         let object = self.object(node, path, what, PRIOR_AUTHORIZATION_FIELDS)?;
         let number = self.req(&object, "number", |d, node, path, label| {
@@ -1046,7 +1088,7 @@ impl Decoder {
     fn lines(
         &mut self,
         node: &Node,
-        path: &str,
+        path: ClaimPath,
         diagnosis_count: Option<usize>,
     ) -> Option<Vec<LineRead>> {
         let items = self.list(node, path, "`lines`")?;
@@ -1058,12 +1100,12 @@ impl Decoder {
             items
                 .iter()
                 .enumerate()
-                .map(|(index, line)| self.line(line, &item(path, index), diagnosis_count))
+                .map(|(index, line)| self.line(line, path.index(index), diagnosis_count))
                 .collect(),
         )
     }
 
-    fn line(&mut self, node: &Node, path: &str, diagnosis_count: Option<usize>) -> LineRead {
+    fn line(&mut self, node: &Node, path: ClaimPath, diagnosis_count: Option<usize>) -> LineRead {
         let Some(object) = self.object(node, path, "a line", LINE_FIELDS) else {
             // Already reported; do not also report its date and place as missing.
             return LineRead {
@@ -1084,7 +1126,7 @@ impl Decoder {
                 modifiers.unwrap_or_else(|| Located {
                     value: Vec::new(),
                     span: ClaimSpan {
-                        path: child(path, "modifiers").into(),
+                        path: path.key("modifiers"),
                         start: None,
                         end: None,
                     },
@@ -1124,7 +1166,7 @@ impl Decoder {
         }
     }
 
-    fn modifiers(&mut self, node: &Node, path: &str) -> Option<Located<Vec<Modifier>>> {
+    fn modifiers(&mut self, node: &Node, path: ClaimPath) -> Option<Located<Vec<Modifier>>> {
         let items = self.list(node, path, "`modifiers`")?;
         let modifiers = self.each(items, path, Self::modifier);
         if items.len() > MAX_MODIFIERS {
@@ -1141,7 +1183,7 @@ impl Decoder {
     fn pointers(
         &mut self,
         node: &Node,
-        path: &str,
+        path: ClaimPath,
         diagnosis_count: Option<usize>,
     ) -> Option<Located<Vec<u8>>> {
         let items = self.list(node, path, "`diagnosis_pointers`")?;
@@ -1168,13 +1210,13 @@ impl Decoder {
         Some(located(pointers, node, path))
     }
 
-    fn documentation(&mut self, node: &Node, path: &str) -> Option<Documentation> {
+    fn documentation(&mut self, node: &Node, path: ClaimPath) -> Option<Documentation> {
         let object = self.object(node, path, "`documentation`", DOCUMENTATION_FIELDS)?;
-        let free = |d: &mut Self, node: &Node, path: &str, label: &str| {
+        let free = |d: &mut Self, node: &Node, path: ClaimPath, label: &str| {
             d.text(node, path, label, Text::Free)
         };
         let count =
-            |d: &mut Self, node: &Node, path: &str, label: &str| d.count(node, path, label, 0);
+            |d: &mut Self, node: &Node, path: ClaimPath, label: &str| d.count(node, path, label, 0);
         let objective = self.opt(&object, "objective", free);
         let functional_goals = self.opt(&object, "functional_goals", |d, node, path, label| {
             let items = d.list(node, path, label)?;
@@ -1217,7 +1259,7 @@ impl Decoder {
         })
     }
 
-    fn activity(&mut self, node: &Node, path: &str) -> Option<Activity> {
+    fn activity(&mut self, node: &Node, path: ClaimPath) -> Option<Activity> {
         let object = self.object(node, path, "an activity", ACTIVITY_FIELDS)?;
         let code = self.opt(&object, "code", Self::procedure);
         let description = self.opt(&object, "description", |d, node, path, label| {
@@ -1233,10 +1275,11 @@ impl Decoder {
         })
     }
 
-    fn plan_of_care(&mut self, node: &Node, path: &str) -> Option<PlanOfCare> {
+    fn plan_of_care(&mut self, node: &Node, path: ClaimPath) -> Option<PlanOfCare> {
         let object = self.object(node, path, "`plan_of_care`", PLAN_OF_CARE_FIELDS)?;
-        let date =
-            |d: &mut Self, node: &Node, path: &str, label: &str| d.date(node, path, label, true);
+        let date = |d: &mut Self, node: &Node, path: ClaimPath, label: &str| {
+            d.date(node, path, label, true)
+        };
         let established = self.opt(&object, "established", date);
         let certified = self.opt(&object, "certified", date);
         let through = self.opt(&object, "through", date);
@@ -1247,7 +1290,7 @@ impl Decoder {
         })
     }
 
-    fn telehealth(&mut self, node: &Node, path: &str) -> Option<Telehealth> {
+    fn telehealth(&mut self, node: &Node, path: ClaimPath) -> Option<Telehealth> {
         let object = self.object(node, path, "`telehealth`", TELEHEALTH_FIELDS)?;
         let modality = self.opt(&object, "modality", |d, node, path, label| {
             d.keyword(node, path, label, MODALITIES)
@@ -1259,10 +1302,10 @@ impl Decoder {
         })
     }
 
-    fn history(&mut self, node: &Node, path: &str) -> Option<History> {
+    fn history(&mut self, node: &Node, path: ClaimPath) -> Option<History> {
         let object = self.object(node, path, "`history`", HISTORY_FIELDS)?;
         let count =
-            |d: &mut Self, node: &Node, path: &str, label: &str| d.count(node, path, label, 0);
+            |d: &mut Self, node: &Node, path: ClaimPath, label: &str| d.count(node, path, label, 0);
         let visits_this_year = self.opt(&object, "visits_this_year", count);
         let visits_under_authorization = self.opt(&object, "visits_under_authorization", count);
         let therapy_allowed_ytd = self.opt(&object, "therapy_allowed_ytd", |d, node, path, _| {
@@ -1276,7 +1319,7 @@ impl Decoder {
     }
 
     fn notes(&mut self, node: &Node) -> Option<NotesRecord> {
-        let object = self.object(node, "", "a claim's notes", NOTES_FIELDS)?;
+        let object = self.object(node, ClaimPath::ROOT, "a claim's notes", NOTES_FIELDS)?;
         let claim_id = self.opt(&object, "claim_id", |d, node, path, label| {
             d.text(node, path, label, Text::Id)
         });
@@ -1293,7 +1336,7 @@ impl Decoder {
                     "{label} must be an object keyed by line number (`\"1\": {{minutes: 30}}`), found {}",
                     describe(node, false)
                 );
-                d.report(node, "/lines", message);
+                d.report(node, ClaimPath::ROOT.key("lines"), message);
                 return None;
             };
             let mut minutes = Vec::new();
@@ -1312,14 +1355,14 @@ impl Decoder {
                     }
                 };
                 let index = usize::try_from(number - 1).unwrap_or(usize::MAX);
-                let path = item("/lines", index);
+                let path = ClaimPath::ROOT.key("lines").index(index);
                 if minutes.iter().any(|(seen, _)| *seen == index + 1) {
                     let message = format!("line {number} is given twice");
-                    d.errors.push(ClaimError::new(message, path, entry.key_start, entry.key_end));
+                    d.errors.push(ClaimError::new(message, path.to_string(), entry.key_start, entry.key_end));
                     good = false;
                     continue;
                 }
-                let Some(line) = d.object(&entry.node, &path, "a line's notes", NOTES_LINE_FIELDS)
+                let Some(line) = d.object(&entry.node, path, "a line's notes", NOTES_LINE_FIELDS)
                 else {
                     good = false;
                     continue;
@@ -1342,7 +1385,7 @@ impl Decoder {
         })
     }
 
-    fn therapy_allowed(&mut self, node: &Node, path: &str) -> Option<TherapyAllowed> {
+    fn therapy_allowed(&mut self, node: &Node, path: ClaimPath) -> Option<TherapyAllowed> {
         let what = "`therapy_allowed_ytd`";
         let object = self.object(node, path, what, THERAPY_ALLOWED_FIELDS)?;
         let pt_slp = self.opt(&object, "pt_slp", Self::money);

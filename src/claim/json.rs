@@ -5,18 +5,20 @@
 //! word its errors in YAML terms. This reader is small, allocation-light and
 //! bounded: nesting stops at [`MAX_DEPTH`], numbers are kept as written.
 
+use std::borrow::Cow;
+
 use super::tree::{push_index, push_key, too_deep, Entry, Node, SyntaxError, Value, MAX_DEPTH};
 
 /// Reads one JSON value that fills `text` (whitespace aside). Offsets in the
 /// result are `base` plus offsets into `text`, so a line of an NDJSON batch
 /// reports offsets into the whole batch.
-pub(super) fn parse(text: &str, base: usize) -> Result<Node, SyntaxError> {
+pub(super) fn parse(text: &str, base: usize) -> Result<Node<'_>, SyntaxError> {
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
         pos: 0,
         base,
-        path: String::new(),
+        trail: Vec::new(),
     };
     if text.starts_with('\u{feff}') {
         reader.pos = '\u{feff}'.len_utf8();
@@ -40,11 +42,18 @@ struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     base: usize,
-    /// JSON pointer of the value being read.
-    path: String,
+    /// Where the value being read stands: written out as a JSON pointer only
+    /// for an error, so a well-formed line builds no path text.
+    trail: Vec<Step<'a>>,
 }
 
-impl Reader<'_> {
+/// One step of [`Reader::trail`].
+enum Step<'a> {
+    Key(Cow<'a, str>),
+    Index(usize),
+}
+
+impl<'a> Reader<'a> {
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -71,10 +80,22 @@ impl Reader<'_> {
     fn error_at(&self, start: usize, end: usize, message: impl Into<String>) -> SyntaxError {
         SyntaxError {
             message: message.into(),
-            path: self.path.clone(),
+            path: self.path(),
             start: self.base + start,
             end: self.base + end,
         }
+    }
+
+    /// The JSON pointer of the value being read.
+    fn path(&self) -> String {
+        let mut path = String::new();
+        for step in &self.trail {
+            match step {
+                Step::Key(key) => push_key(&mut path, key),
+                Step::Index(index) => push_index(&mut path, *index),
+            }
+        }
+        path
     }
 
     /// What stands at the current position, for "expected …, found …".
@@ -90,7 +111,7 @@ impl Reader<'_> {
         }
     }
 
-    fn node(&self, value: Value, start: usize) -> Node {
+    fn node(&self, value: Value<'a>, start: usize) -> Node<'a> {
         Node {
             value,
             start: self.base + start,
@@ -98,7 +119,7 @@ impl Reader<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Node, SyntaxError> {
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, SyntaxError> {
         let start = self.pos;
         match self.peek() {
             Some(b'{') => self.object(depth + 1),
@@ -115,7 +136,7 @@ impl Reader<'_> {
         }
     }
 
-    fn literal(&mut self, word: &'static str, value: Value) -> Result<Node, SyntaxError> {
+    fn literal(&mut self, word: &'static str, value: Value<'a>) -> Result<Node<'a>, SyntaxError> {
         let start = self.pos;
         let matches = self
             .text
@@ -134,7 +155,7 @@ impl Reader<'_> {
         Ok(self.node(value, start))
     }
 
-    fn number(&mut self) -> Result<Node, SyntaxError> {
+    fn number(&mut self) -> Result<Node<'a>, SyntaxError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -169,12 +190,8 @@ impl Reader<'_> {
                 "malformed JSON number (no leading zeros, no letters; codes must be strings in double quotes)",
             ));
         }
-        let raw = self
-            .text
-            .get(start..self.pos)
-            .unwrap_or_default()
-            .to_owned();
-        Ok(self.node(Value::Number(raw), start))
+        let raw = self.text.get(start..self.pos).unwrap_or_default();
+        Ok(self.node(Value::Number(Cow::Borrowed(raw)), start))
     }
 
     fn digits(&mut self) {
@@ -183,11 +200,12 @@ impl Reader<'_> {
         }
     }
 
-    /// Reads a string starting at its opening quote; leaves `pos` after the closing one.
-    fn string(&mut self) -> Result<String, SyntaxError> {
+    /// Reads a string starting at its opening quote; leaves `pos` after the
+    /// closing one. Borrowed from the text unless it has escapes.
+    fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         let open = self.pos;
         self.pos += 1;
-        let mut out = String::new();
+        let mut out: Option<String> = None;
         loop {
             let run_start = self.pos;
             while matches!(self.peek(), Some(byte) if byte != b'"' && byte != b'\\' && byte >= 0x20)
@@ -195,15 +213,24 @@ impl Reader<'_> {
                 self.pos += 1;
             }
             // `"`, `\` and control bytes are ASCII, so `pos` is on a char boundary.
-            out.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
+            let text: &'a str = self.text;
+            let run = text.get(run_start..self.pos).unwrap_or_default();
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(match out {
+                        None => Cow::Borrowed(run),
+                        Some(mut out) => {
+                            out.push_str(run);
+                            Cow::Owned(out)
+                        }
+                    });
                 }
                 Some(b'\\') => {
+                    let out = out.get_or_insert_with(String::new);
+                    out.push_str(run);
                     self.pos += 1;
-                    self.escape(&mut out)?;
+                    self.escape(out)?;
                 }
                 Some(_) => {
                     return Err(self.error_here(
@@ -301,7 +328,7 @@ impl Reader<'_> {
         Ok(code)
     }
 
-    fn list(&mut self, depth: usize) -> Result<Node, SyntaxError> {
+    fn list(&mut self, depth: usize) -> Result<Node<'a>, SyntaxError> {
         let start = self.pos;
         if depth > MAX_DEPTH {
             return Err(self.error_here(too_deep()));
@@ -313,13 +340,12 @@ impl Reader<'_> {
             self.pos += 1;
             return Ok(self.node(Value::List(items), start));
         }
-        let outer = self.path.len();
         loop {
-            push_index(&mut self.path, items.len());
+            self.trail.push(Step::Index(items.len()));
             self.skip_whitespace();
             items.push(self.value(depth)?);
             self.skip_whitespace();
-            self.path.truncate(outer);
+            self.trail.pop();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
@@ -336,7 +362,7 @@ impl Reader<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Node, SyntaxError> {
+    fn object(&mut self, depth: usize) -> Result<Node<'a>, SyntaxError> {
         let start = self.pos;
         if depth > MAX_DEPTH {
             return Err(self.error_here(too_deep()));
@@ -348,7 +374,6 @@ impl Reader<'_> {
             self.pos += 1;
             return Ok(self.node(Value::Object(entries), start));
         }
-        let outer = self.path.len();
         loop {
             self.skip_whitespace();
             if self.peek() != Some(b'"') {
@@ -360,7 +385,7 @@ impl Reader<'_> {
             let key_start = self.pos;
             let key = self.string()?;
             let key_end = self.pos;
-            push_key(&mut self.path, &key);
+            self.trail.push(Step::Key(key.clone()));
             self.skip_whitespace();
             if self.peek() != Some(b':') {
                 return Err(self.error_here(format!(
@@ -371,7 +396,7 @@ impl Reader<'_> {
             self.pos += 1;
             self.skip_whitespace();
             let node = self.value(depth)?;
-            self.path.truncate(outer);
+            self.trail.pop();
             entries.push(Entry {
                 key,
                 key_start: self.base + key_start,

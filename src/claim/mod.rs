@@ -177,7 +177,7 @@ pub fn read_claim(text: &str, format: InputFormat) -> Result<Claim, Vec<ClaimErr
 /// The spanned tree of a YAML text that holds claims inside other data
 /// (`ppl test` files): every value with its byte range, or the syntax error
 /// with its line and column.
-pub(crate) fn read_yaml_tree(text: &str) -> Result<tree::Node, ClaimError> {
+pub(crate) fn read_yaml_tree(text: &str) -> Result<tree::Node<'static>, ClaimError> {
     yaml::parse(text).map_err(|error| {
         let mut error = ClaimError::from(error);
         LineIndex::new(text).place(text, &mut error);

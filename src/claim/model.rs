@@ -7,17 +7,133 @@
 
 use crate::codes::{Modifier, PlaceOfService, ProcedureCode};
 use crate::Date;
-use std::sync::Arc;
 
-/// Where a value stands in the claim input: its JSON path and, when the claim
-/// came from text, the byte range in that text.
+/// Where a value stands in the claim input: its path in the claim contract
+/// and, when the claim came from text, the byte range in that text.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ClaimSpan {
-    /// JSON Pointer (RFC 6901): `/lines/1/modifiers`. Shared: a finding's
-    /// span points at it without copying the text.
-    pub path: Arc<str>,
+    pub path: ClaimPath,
     pub start: Option<usize>,
     pub end: Option<usize>,
+}
+
+/// Most parts a claim path has: the contract's deepest values are an
+/// activity's fields (`/documentation/activities/0/minutes`) and a line's
+/// list items (`/lines/0/modifiers/1`), four parts each.
+const MAX_PATH_PARTS: usize = 4;
+
+/// A value's place in the claim contract, a JSON Pointer (RFC 6901) such as
+/// `/lines/1/modifiers`, kept as its parts. The model's keys are the
+/// contract's field names, so a path is built without allocating and written
+/// out only when a report or an error shows it (reading a batch builds one
+/// for every value of every claim).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ClaimPath {
+    parts: [PathPart; MAX_PATH_PARTS],
+    len: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum PathPart {
+    Key(&'static str),
+    Index(u32),
+}
+
+impl Default for PathPart {
+    fn default() -> Self {
+        PathPart::Key("")
+    }
+}
+
+impl ClaimPath {
+    /// The whole claim (`""`).
+    pub const ROOT: ClaimPath = ClaimPath {
+        parts: [PathPart::Key(""); MAX_PATH_PARTS],
+        len: 0,
+    };
+
+    /// This path and one more field name.
+    #[must_use]
+    pub fn key(self, name: &'static str) -> Self {
+        self.push(PathPart::Key(name))
+    }
+
+    /// This path and one more list index.
+    #[must_use]
+    pub fn index(self, index: usize) -> Self {
+        self.push(PathPart::Index(u32::try_from(index).unwrap_or(u32::MAX)))
+    }
+
+    /// `/lines/{index}/{name}`: a line's field.
+    pub fn line(index: usize, name: &'static str) -> Self {
+        Self::ROOT.key("lines").index(index).key(name)
+    }
+
+    fn push(mut self, part: PathPart) -> Self {
+        // The contract has no deeper value (`MAX_PATH_PARTS`); were one added, a
+        // path would stop at its parent rather than name another value.
+        if let Some(slot) = self.parts.get_mut(usize::from(self.len)) {
+            *slot = part;
+            self.len += 1;
+        }
+        self
+    }
+
+    fn parts(&self) -> &[PathPart] {
+        self.parts.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for ClaimPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for part in self.parts() {
+            match part {
+                PathPart::Key(name) => {
+                    f.write_str("/")?;
+                    // RFC 6901 escaping; the contract's names need none.
+                    if name.contains(['~', '/']) {
+                        f.write_str(&name.replace('~', "~0").replace('/', "~1"))?;
+                    } else {
+                        f.write_str(name)?;
+                    }
+                }
+                PathPart::Index(index) => write!(f, "/{index}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A path written out in full (`"/member/id"`), for readers that name fixed
+/// places; the same parts as when built with [`ClaimPath::key`] and
+/// [`ClaimPath::index`].
+impl From<&'static str> for ClaimPath {
+    fn from(path: &'static str) -> Self {
+        path.split('/')
+            .skip(1)
+            .fold(ClaimPath::ROOT, |path, part| match part.parse::<usize>() {
+                Ok(index) => path.index(index),
+                Err(_) => path.key(part),
+            })
+    }
+}
+
+impl From<ClaimPath> for String {
+    fn from(path: ClaimPath) -> Self {
+        path.to_string()
+    }
+}
+
+impl std::fmt::Debug for ClaimPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClaimPath({self})")
+    }
+}
+
+impl serde::Serialize for ClaimPath {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// A value and where it was read from.

@@ -121,7 +121,7 @@ impl Notes {
                                 ));
                                 continue;
                             }
-                            add(entry.key.clone(), &entry.node, &mut errors);
+                            add(entry.key.to_string(), &entry.node, &mut errors);
                         }
                     }
                     Ok(node) => errors.push(ClaimError::new(
@@ -221,7 +221,7 @@ impl Notes {
         }
         let count = claim.lines.len();
         for (number, minutes) in &facts.minutes {
-            let path = minutes.span.path.clone();
+            let path = minutes.span.path.to_string();
             match claim.lines.get(number - 1) {
                 None => problem(
                     format!(
@@ -282,7 +282,7 @@ fn claim_id(node: &Node) -> Option<String> {
         .iter()
         .find(|entry| entry.key == "claim_id")
         .and_then(|entry| match &entry.node.value {
-            Value::String(id) => Some(id.clone()),
+            Value::String(id) => Some(id.to_string()),
             _ => None,
         })
 }

@@ -191,16 +191,16 @@ fn the_contract_example_reads_to_the_model() {
 fn spans_cover_exactly_the_values() {
     let claim = yaml(EXAMPLE_YAML);
     let second = &claim.lines[1];
-    assert_eq!(&*second.modifiers.span.path, "/lines/1/modifiers");
+    assert_eq!(second.modifiers.span.path.to_string(), "/lines/1/modifiers");
     assert_eq!(
         covered(EXAMPLE_YAML, &second.modifiers.span),
         r#"["GO", "59"]"#
     );
-    assert_eq!(&*second.code.span.path, "/lines/1/code");
+    assert_eq!(second.code.span.path.to_string(), "/lines/1/code");
     assert_eq!(covered(EXAMPLE_YAML, &second.code.span), r#""97530""#);
-    assert_eq!(&*second.units.span.path, "/lines/1/units");
+    assert_eq!(second.units.span.path.to_string(), "/lines/1/units");
     assert_eq!(covered(EXAMPLE_YAML, &second.units.span), "1");
-    assert_eq!(&*second.span.path, "/lines/1");
+    assert_eq!(second.span.path.to_string(), "/lines/1");
     assert!(covered(EXAMPLE_YAML, &second.span).starts_with("{ code: \"97530\""));
     assert!(covered(EXAMPLE_YAML, &second.span).ends_with("[1, 2] }"));
     assert_eq!(
@@ -208,10 +208,10 @@ fn spans_cover_exactly_the_values() {
         "2026-03-02"
     );
     let documentation = claim.documentation.as_ref().unwrap();
-    assert_eq!(&*documentation.span.path, "/documentation");
+    assert_eq!(documentation.span.path.to_string(), "/documentation");
     assert!(covered(EXAMPLE_YAML, &documentation.span).starts_with("objective:"));
     assert!(covered(EXAMPLE_YAML, &documentation.span).ends_with("visits_since_progress_report: 4"));
-    assert_eq!(&*claim.span.path, "");
+    assert_eq!(claim.span.path.to_string(), "");
     assert_eq!(covered(EXAMPLE_YAML, &claim.span), EXAMPLE_YAML.trim_end());
 }
 
@@ -275,7 +275,7 @@ fn every_field_of_the_contract_reads() {
     assert_eq!(second.code.value, ProcedureCode::parse("G0283").unwrap());
     assert_eq!(second.charge.as_ref().map(|c| c.value), Some(3_500));
     assert!(second.modifiers.value.is_empty());
-    assert_eq!(&*second.modifiers.span.path, "/lines/1/modifiers");
+    assert_eq!(second.modifiers.span.path.to_string(), "/lines/1/modifiers");
     assert_eq!(second.modifiers.span.start, None);
     assert_eq!(claim.date_of_service, None);
     assert_eq!(claim.line_date(second), Some(jiff::civil::date(2026, 3, 3)));
@@ -823,7 +823,7 @@ fn empty_documentation_is_not_absent_documentation() {
     let documentation = claim.documentation.unwrap();
     assert_eq!(documentation.objective, None);
     assert_eq!(documentation.total_timed_minutes, None);
-    assert_eq!(&*documentation.span.path, "/documentation");
+    assert_eq!(documentation.span.path.to_string(), "/documentation");
     assert_eq!(yaml(BASE).documentation, None);
     // `null` (or an empty YAML value) is the same as absent.
     assert_eq!(yaml(&format!("{BASE}documentation:\n")).documentation, None);

@@ -7,12 +7,14 @@
 //! quote a code. Anchors, aliases and tags other than `!!str` are refused: a claim
 //! needs none of them, and aliases would let a small text expand without bound.
 
+use std::borrow::Cow;
+
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span, Tag};
 
 use super::tree::{child, item, too_deep, Entry, Node, SyntaxError, Value, MAX_DEPTH};
 
 /// Reads the one YAML document of `text`.
-pub(super) fn parse(text: &str) -> Result<Node, SyntaxError> {
+pub(super) fn parse(text: &str) -> Result<Node<'static>, SyntaxError> {
     Builder::new(text).run()
 }
 
@@ -51,12 +53,12 @@ enum Frame {
     List {
         start: usize,
         flow: bool,
-        items: Vec<Node>,
+        items: Vec<Node<'static>>,
     },
     Object {
         start: usize,
         flow: bool,
-        entries: Vec<Entry>,
+        entries: Vec<Entry<'static>>,
         /// The key read, waiting for its value.
         key: Option<(String, usize, usize)>,
     },
@@ -66,7 +68,7 @@ struct Builder<'a> {
     text: &'a str,
     offsets: Offsets,
     stack: Vec<Frame>,
-    root: Option<Node>,
+    root: Option<Node<'static>>,
     documents: usize,
 }
 
@@ -106,7 +108,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn run(mut self) -> Result<Node, SyntaxError> {
+    fn run(mut self) -> Result<Node<'static>, SyntaxError> {
         let mut parser = Parser::new_from_str(self.text);
         while let Some(next) = parser.next_event() {
             let (event, span) = match next {
@@ -211,7 +213,7 @@ impl<'a> Builder<'a> {
         let value = if style == ScalarStyle::Plain && !forced_string {
             resolve_plain(text)
         } else {
-            Value::String(text.to_owned())
+            Value::String(Cow::Owned(text.to_owned()))
         };
         self.attach(Node { value, start, end }, span)
     }
@@ -302,7 +304,7 @@ impl<'a> Builder<'a> {
         self.attach(node, span)
     }
 
-    fn attach(&mut self, node: Node, span: Span) -> Result<(), SyntaxError> {
+    fn attach(&mut self, node: Node<'static>, span: Span) -> Result<(), SyntaxError> {
         match self.stack.last_mut() {
             None => {
                 if self.root.is_some() {
@@ -313,7 +315,7 @@ impl<'a> Builder<'a> {
             Some(Frame::List { items, .. }) => items.push(node),
             Some(Frame::Object { entries, key, .. }) => match key.take() {
                 Some((key, key_start, key_end)) => entries.push(Entry {
-                    key,
+                    key: Cow::Owned(key),
                     key_start,
                     key_end,
                     node,
@@ -331,13 +333,13 @@ impl<'a> Builder<'a> {
 }
 
 /// The YAML 1.2 core schema's reading of a plain (unquoted) scalar.
-fn resolve_plain(text: &str) -> Value {
+fn resolve_plain(text: &str) -> Value<'static> {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "true" | "True" | "TRUE" => Value::Bool(true),
         "false" | "False" | "FALSE" => Value::Bool(false),
-        _ if is_core_number(text) => Value::Number(text.to_owned()),
-        _ => Value::String(text.to_owned()),
+        _ if is_core_number(text) => Value::Number(Cow::Owned(text.to_owned())),
+        _ => Value::String(Cow::Owned(text.to_owned())),
     }
 }
 

@@ -961,7 +961,7 @@ fn modifiers_span(line: &crate::claim::Line) -> ClaimSpan {
         line.modifiers.span.clone()
     } else {
         ClaimSpan {
-            path: line.modifiers.span.path.clone(),
+            path: line.modifiers.span.path,
             ..line.span.clone()
         }
     }

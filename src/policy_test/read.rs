@@ -124,7 +124,12 @@ impl Reader<'_> {
     }
 
     /// The fields of an object, each known and once; unknown and duplicate keys are errors.
-    fn fields<'n>(&mut self, node: &'n Node, what: &str, known: &[&str]) -> Option<Vec<&'n Entry>> {
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node<'n>,
+        what: &str,
+        known: &[&str],
+    ) -> Option<Vec<&'n Entry<'n>>> {
         let Value::Object(entries) = &node.value else {
             self.error(
                 node.start,
@@ -134,7 +139,7 @@ impl Reader<'_> {
         };
         let mut fields: Vec<&Entry> = Vec::new();
         for entry in entries {
-            if !known.contains(&entry.key.as_str()) {
+            if !known.contains(&&*entry.key) {
                 let hint = did_you_mean(&entry.key, known.iter().copied()).map_or_else(
                     || {
                         let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
@@ -235,7 +240,7 @@ impl Reader<'_> {
         let mut ok = true;
         for entry in fields {
             let value = &entry.node;
-            match entry.key.as_str() {
+            match &*entry.key {
                 "status" => match self.word(value, "`status`", STATUSES) {
                     Some(status) => expect.status = Some(self.located(status, value)),
                     None => ok = false,
@@ -375,7 +380,7 @@ impl Reader<'_> {
     }
 
     /// A list's items; one value alone is an error, not a list of one.
-    fn list<'n>(&mut self, node: &'n Node, what: &str) -> &'n [Node] {
+    fn list<'n>(&mut self, node: &'n Node<'n>, what: &str) -> &'n [Node<'n>] {
         match &node.value {
             Value::List(items) => items,
             _ => {
@@ -394,7 +399,7 @@ impl Reader<'_> {
     /// Text that is not empty (a name, a rule id, a path).
     fn text_value(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.value {
-            Value::String(text) if !text.trim().is_empty() => Some(text.clone()),
+            Value::String(text) if !text.trim().is_empty() => Some(text.to_string()),
             Value::String(_) => {
                 self.error(node.start, format!("{what} is empty"));
                 None

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::claim::ClaimPath;
 use crate::codes::ProcedureCode;
 use crate::syntax::Category;
 use crate::Date;
@@ -150,7 +151,7 @@ pub struct Finding {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClaimSpanOut {
-    pub path: Arc<str>,
+    pub path: ClaimPath,
     pub start: Option<usize>,
     pub end: Option<usize>,
 }

@@ -739,7 +739,7 @@ mod tests {
         (value_at, value_at + value.len())
     }
 
-    fn claim_span(path: &str, (start, end): (usize, usize)) -> Option<ClaimSpanOut> {
+    fn claim_span(path: &'static str, (start, end): (usize, usize)) -> Option<ClaimSpanOut> {
         Some(ClaimSpanOut {
             path: path.into(),
             start: Some(start),

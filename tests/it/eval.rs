@@ -128,8 +128,8 @@ fn a_therapy_code_without_its_discipline_modifier_is_denied() {
     let fix = missing[0].fix.as_ref().expect("a fix");
     assert_eq!((fix.op, fix.value.as_str()), (FixOp::AddModifier, "GO"));
     assert_eq!(
-        missing[0].claim_span.as_ref().map(|s| &*s.path),
-        Some("/lines/0/modifiers")
+        missing[0].claim_span.as_ref().map(|s| s.path.to_string()),
+        Some("/lines/0/modifiers".to_owned())
     );
 }
 

@@ -98,7 +98,7 @@ fn a_claim_without_authorization_is_denied_as_absent_not_as_exceeded() {
     );
     // The finding underlines the line's code, not the whole claim.
     let span = report.findings[0].claim_span.as_ref().expect("a span");
-    assert_eq!(&*span.path, "/lines/0/code");
+    assert_eq!(span.path.to_string(), "/lines/0/code");
 }
 
 #[test]

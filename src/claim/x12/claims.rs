@@ -8,8 +8,8 @@ use super::segments::{Element, Segment};
 use super::{PayerChoice, X12Options};
 use crate::claim::decode::{npi_is_valid, parse_money, Money};
 use crate::claim::model::{
-    Cents, Claim, ClaimSpan, Discipline, DisciplineSource, Line, Located, Member, PayerSource,
-    PriorAuthorization, Provenance, Provider, Role,
+    Cents, Claim, ClaimPath, ClaimSpan, Discipline, DisciplineSource, Line, Located, Member,
+    PayerSource, PriorAuthorization, Provenance, Provider, Role,
 };
 use crate::claim::ClaimError;
 use crate::codes::{normalize_diagnosis, Modifier, PlaceOfService, ProcedureCode};
@@ -128,7 +128,7 @@ pub(crate) struct Transaction<'o> {
 fn element_error(
     segment: &Segment<'_>,
     element: &Element<'_>,
-    path: &str,
+    path: impl Into<String>,
     message: impl std::fmt::Display,
 ) -> ClaimError {
     ClaimError::new(
@@ -146,7 +146,11 @@ fn element_error(
 }
 
 /// A problem with a segment as a whole (a required element missing).
-fn segment_error(segment: &Segment<'_>, path: &str, message: impl std::fmt::Display) -> ClaimError {
+fn segment_error(
+    segment: &Segment<'_>,
+    path: impl Into<String>,
+    message: impl std::fmt::Display,
+) -> ClaimError {
     ClaimError::new(
         format!(
             "segment {} (`{}` at byte {}): {message}",
@@ -158,7 +162,7 @@ fn segment_error(segment: &Segment<'_>, path: &str, message: impl std::fmt::Disp
     )
 }
 
-fn located<T>(value: T, path: &str, start: usize, end: usize) -> Located<T> {
+fn located<T>(value: T, path: impl Into<ClaimPath>, start: usize, end: usize) -> Located<T> {
     Located {
         value,
         span: ClaimSpan {
@@ -349,7 +353,7 @@ impl<'o> Transaction<'o> {
     }
 
     /// An NPI from NM108 `XX` and NM109.
-    fn npi(segment: &Segment<'_>, path: &str) -> Result<Located<String>, ClaimError> {
+    fn npi(segment: &Segment<'_>, path: &'static str) -> Result<Located<String>, ClaimError> {
         let Some(id) = segment.element(9) else {
             return Err(segment_error(
                 segment,
@@ -591,16 +595,18 @@ impl<'o> Transaction<'o> {
             )),
         }
         if let Some(charge) = segment.element(2) {
-            match money(segment, &charge, "") {
+            match money(segment, &charge, ClaimPath::ROOT) {
                 Ok(cents) => claim.total_charge = Some(cents),
                 Err(error) => claim.errors.push(error),
             }
         }
         match segment.component(5, 1) {
-            Some(place) => match place_of_service(segment, &place, "/place_of_service") {
-                Ok(place) => claim.place = Some(place),
-                Err(error) => claim.errors.push(error),
-            },
+            Some(place) => {
+                match place_of_service(segment, &place, ClaimPath::ROOT.key("place_of_service")) {
+                    Ok(place) => claim.place = Some(place),
+                    Err(error) => claim.errors.push(error),
+                }
+            }
             None => claim.errors.push(segment_error(
                 segment,
                 "/place_of_service",
@@ -635,7 +641,7 @@ impl<'o> Transaction<'o> {
         claim.diagnoses_seen = true;
         let before = claim.errors.len();
         for position in 1..=segment.element_count() {
-            let path = format!("/diagnoses/{}", position - 1);
+            let path = ClaimPath::ROOT.key("diagnoses").index(position - 1);
             let Some(element) = segment.element(position) else {
                 continue;
             };
@@ -655,7 +661,7 @@ impl<'o> Transaction<'o> {
                 claim.errors.push(element_error(
                     segment,
                     &element,
-                    &path,
+                    path,
                     format!(
                         "a diagnosis is two components, a qualifier (`ABK`, `ABF`, `BK`, `BF`) and a code; found {} alone",
                         shown(element.text)
@@ -673,7 +679,7 @@ impl<'o> Transaction<'o> {
                 claim.errors.push(element_error(
                     segment,
                     &qualifier,
-                    &path,
+                    path,
                     format!(
                         "the qualifier must be `{expected}` here (`ABK`/`ABF` for ICD-10-CM, `BK`/`BF` for ICD-9-CM), found {}",
                         shown(qualifier.text)
@@ -697,7 +703,7 @@ impl<'o> Transaction<'o> {
                         claim.errors.push(element_error(
                             segment,
                             &code,
-                            &path,
+                            path,
                             format!(
                                 "invalid ICD-10-CM code {}: {}",
                                 shown(code.text),
@@ -713,7 +719,7 @@ impl<'o> Transaction<'o> {
                 claim.errors.push(element_error(
                     segment,
                     &code,
-                    &path,
+                    path,
                     format!(
                         "invalid ICD-9-CM code {} (qualifier `{expected}`): three to five digits, or `V` or `E` and digits",
                         shown(code.text)
@@ -723,7 +729,7 @@ impl<'o> Transaction<'o> {
             };
             claim
                 .diagnoses
-                .push(located(value, &path, code.start, code.end));
+                .push(located(value, path, code.start, code.end));
         }
         claim.diagnoses_failed = claim.errors.len() > before;
     }
@@ -771,13 +777,13 @@ impl<'o> Transaction<'o> {
         }
         let line_index = claim.lines.len().checked_sub(1);
         let path = match (claim.place_now, line_index) {
-            (Place::Line, Some(index)) => format!("/lines/{index}/date_of_service"),
-            _ => "/date_of_service".to_owned(),
+            (Place::Line, Some(index)) => ClaimPath::line(index, "date_of_service"),
+            _ => ClaimPath::ROOT.key("date_of_service"),
         };
         let Some(value) = segment.element(3) else {
             claim
                 .errors
-                .push(segment_error(segment, &path, "DTP03 (the date) is missing"));
+                .push(segment_error(segment, path, "DTP03 (the date) is missing"));
             return;
         };
         let format = segment.element(2).map(|e| e.text);
@@ -791,7 +797,7 @@ impl<'o> Transaction<'o> {
                 let found = format.map_or_else(|| "nothing".to_owned(), shown);
                 claim.errors.push(segment_error(
                     segment,
-                    &path,
+                    path,
                     format!("DTP02 must be `D8` (a date) or `RD8` (a range), found {found}"),
                 ));
                 return;
@@ -806,7 +812,7 @@ impl<'o> Transaction<'o> {
             claim.errors.push(element_error(
                 segment,
                 &value,
-                &path,
+                path,
                 format!(
                     "the date of service must be {shape}, found {}",
                     shown(value.text)
@@ -816,10 +822,10 @@ impl<'o> Transaction<'o> {
         };
         // The first day stands for the line; a range's last day is kept in the provenance.
         let from_end = value.start + 8;
-        let date = located(from, &path, value.start, from_end.min(value.end));
+        let date = located(from, path, value.start, from_end.min(value.end));
         let through = through
             .filter(|&through| through != from)
-            .map(|through| located(through, &path, value.end.saturating_sub(8), value.end));
+            .map(|through| located(through, path, value.end.saturating_sub(8), value.end));
         match (claim.place_now, claim.lines.last_mut()) {
             (Place::Line, Some(line)) => {
                 line.date = Some(date);
@@ -852,7 +858,7 @@ impl<'o> Transaction<'o> {
         let number = segment.element(1).map(|number| {
             located(
                 number.text.to_owned(),
-                &format!("/lines/{index}"),
+                ClaimPath::ROOT.key("lines").index(index),
                 number.start,
                 number.end,
             )
@@ -869,7 +875,7 @@ impl<'o> Transaction<'o> {
             return;
         };
         let index = claim.lines.len().saturating_sub(1);
-        let path = format!("/lines/{index}");
+        let path = ClaimPath::ROOT.key("lines").index(index);
         let errors = &mut claim.errors;
         let Some(line) = claim
             .lines
@@ -886,19 +892,19 @@ impl<'o> Transaction<'o> {
         if line.seen_sv1 {
             errors.push(segment_error(
                 segment,
-                &path,
+                path,
                 "a second `SV1` in one service line (`LX`)",
             ));
             return;
         }
         line.seen_sv1 = true;
         line.at.1 = segment.end;
-        let code_path = format!("{path}/code");
+        let code_path = path.key("code");
         // SV101: HC:code:modifier…
         match segment.element(1) {
             None => errors.push(segment_error(
                 segment,
-                &code_path,
+                code_path,
                 "SV101 (the procedure code) is missing",
             )),
             Some(composite) => {
@@ -910,7 +916,7 @@ impl<'o> Transaction<'o> {
                     Some(qualifier) => errors.push(element_error(
                         segment,
                         &qualifier,
-                        &code_path,
+                        code_path,
                         format!(
                             "the code qualifier must be `HC` (CPT/HCPCS), found {}",
                             shown(qualifier.text)
@@ -919,19 +925,19 @@ impl<'o> Transaction<'o> {
                     None => errors.push(element_error(
                         segment,
                         &composite,
-                        &code_path,
+                        code_path,
                         "SV101-1 (the code qualifier `HC`) is missing",
                     )),
                 }
                 match parts.get(1).copied().flatten() {
                     Some(code) => match ProcedureCode::parse(code.text) {
                         Ok(parsed) => {
-                            line.code = Some(located(parsed, &code_path, code.start, code.end));
+                            line.code = Some(located(parsed, code_path, code.start, code.end));
                         }
                         Err(error) => errors.push(element_error(
                             segment,
                             &code,
-                            &code_path,
+                            code_path,
                             format!(
                                 "invalid procedure code {}: {}",
                                 shown(code.text),
@@ -942,11 +948,11 @@ impl<'o> Transaction<'o> {
                     None => errors.push(element_error(
                         segment,
                         &composite,
-                        &code_path,
+                        code_path,
                         "SV101-2 (the procedure code) is missing",
                     )),
                 }
-                let modifiers_path = format!("{path}/modifiers");
+                let modifiers_path = path.key("modifiers");
                 let mut modifiers = Vec::new();
                 let mut span: Option<(usize, usize)> = None;
                 let mut good = true;
@@ -954,7 +960,7 @@ impl<'o> Transaction<'o> {
                     let Some(part) = part else {
                         continue;
                     };
-                    let item = format!("{modifiers_path}/{}", modifiers.len());
+                    let item = modifiers_path.index(modifiers.len());
                     match Modifier::parse(part.text) {
                         Ok(modifier) => {
                             modifiers.push(modifier);
@@ -966,7 +972,7 @@ impl<'o> Transaction<'o> {
                             errors.push(element_error(
                                 segment,
                                 part,
-                                &item,
+                                item,
                                 format!(
                                     "invalid modifier {} (SV101-{}): {}",
                                     shown(part.text),
@@ -979,11 +985,11 @@ impl<'o> Transaction<'o> {
                 }
                 if good {
                     line.modifiers = Some(match span {
-                        Some((start, end)) => located(modifiers, &modifiers_path, start, end),
+                        Some((start, end)) => located(modifiers, modifiers_path, start, end),
                         None => Located {
                             value: modifiers,
                             span: ClaimSpan {
-                                path: modifiers_path.into(),
+                                path: modifiers_path,
                                 start: None,
                                 end: None,
                             },
@@ -994,13 +1000,13 @@ impl<'o> Transaction<'o> {
         }
         // SV102: the line's charge.
         if let Some(charge) = segment.element(2) {
-            match money(segment, &charge, &format!("{path}/charge")) {
+            match money(segment, &charge, path.key("charge")) {
                 Ok(cents) => line.charge = Some(cents),
                 Err(error) => errors.push(error),
             }
         }
         // SV103/SV104: units (UN) or minutes (MJ).
-        let units_path = format!("{path}/units");
+        let units_path = path.key("units");
         let basis = segment.element(3);
         let quantity = segment.element(4);
         match (basis, quantity) {
@@ -1008,13 +1014,12 @@ impl<'o> Transaction<'o> {
                 let count = whole(quantity.text);
                 match (basis.text, count) {
                     ("UN", Some(count)) if count >= 1 => {
-                        line.units =
-                            Some(located(count, &units_path, quantity.start, quantity.end));
+                        line.units = Some(located(count, units_path, quantity.start, quantity.end));
                     }
                     ("UN", _) => errors.push(element_error(
                         segment,
                         &quantity,
-                        &units_path,
+                        units_path,
                         format!(
                             "units must be a whole number of at least 1, found {}",
                             shown(quantity.text)
@@ -1026,14 +1031,14 @@ impl<'o> Transaction<'o> {
                         errors.push(element_error(
                             segment,
                             &basis,
-                            &units_path,
+                            units_path,
                             format!("the line is billed in minutes (SV103 `MJ`, {minutes}); ppl's unit rules judge units, so bill therapy codes in units (SV103 `UN`)"),
                         ));
                     }
                     (other, _) => errors.push(element_error(
                         segment,
                         &basis,
-                        &units_path,
+                        units_path,
                         format!(
                             "SV103 must be `UN` (units) or `MJ` (minutes), found {}",
                             shown(other)
@@ -1043,20 +1048,20 @@ impl<'o> Transaction<'o> {
             }
             _ => errors.push(segment_error(
                 segment,
-                &units_path,
+                units_path,
                 "SV103 and SV104 (the unit basis and the count) are required",
             )),
         }
         // SV105: the line's place of service.
         if let Some(place) = segment.element(5) {
-            match place_of_service(segment, &place, &format!("{path}/place_of_service")) {
+            match place_of_service(segment, &place, path.key("place_of_service")) {
                 Ok(place) => line.place = Some(place),
                 Err(error) => errors.push(error),
             }
         }
         // SV107: diagnosis pointers, 1-based, up to four.
         if let Some(composite) = segment.element(7) {
-            let pointers_path = format!("{path}/diagnosis_pointers");
+            let pointers_path = path.key("diagnosis_pointers");
             let mut pointers = Vec::new();
             let mut good = true;
             for part in composite.components(segment.component).flatten() {
@@ -1069,7 +1074,7 @@ impl<'o> Transaction<'o> {
                         errors.push(element_error(
                             segment,
                             &part,
-                            &pointers_path,
+                            pointers_path,
                             format!(
                                 "a diagnosis pointer is a number from 1 to 12, found {}",
                                 shown(part.text)
@@ -1081,7 +1086,7 @@ impl<'o> Transaction<'o> {
             if good && !pointers.is_empty() {
                 let values = pointers.iter().map(|p| p.0).collect();
                 line.pointers = Some((
-                    located(values, &pointers_path, composite.start, composite.end),
+                    located(values, pointers_path, composite.start, composite.end),
                     pointers,
                 ));
             }
@@ -1105,7 +1110,7 @@ fn whole(text: &str) -> Option<u32> {
 fn money(
     segment: &Segment<'_>,
     element: &Element<'_>,
-    path: &str,
+    path: ClaimPath,
 ) -> Result<Located<Cents>, ClaimError> {
     let problem = match parse_money(element.text) {
         Money::Cents(cents) => return Ok(located(cents, path, element.start, element.end)),
@@ -1125,7 +1130,7 @@ fn money(
 fn place_of_service(
     segment: &Segment<'_>,
     element: &Element<'_>,
-    path: &str,
+    path: ClaimPath,
 ) -> Result<Located<PlaceOfService>, ClaimError> {
     PlaceOfService::parse(element.text)
         .map(|place| located(place, path, element.start, element.end))
@@ -1363,7 +1368,7 @@ impl ClaimLoop {
                         .as_ref()
                         .map(|(pointers, _)| pointers.clone()),
                     span: ClaimSpan {
-                        path: format!("/lines/{index}").into(),
+                        path: ClaimPath::ROOT.key("lines").index(index),
                         start: Some(line.at.0),
                         end: Some(line.at.1),
                     },
@@ -1377,7 +1382,7 @@ impl ClaimLoop {
                 "",
             )]);
         };
-        let provider_span = |path: &str| ClaimSpan {
+        let provider_span = |path: &'static str| ClaimSpan {
             path: path.into(),
             start: Some(discipline_at.0),
             end: Some(discipline_at.1),
