@@ -177,8 +177,9 @@ struct Object<'n> {
     path: ClaimPath,
     /// How messages name it: "the claim", "a line", "`provider`".
     what: &'static str,
-    /// The known fields, each at its first occurrence.
-    fields: Vec<&'n Entry<'n>>,
+    /// Its fields as written. A field is looked up at its first occurrence;
+    /// unknown and repeated ones have been reported.
+    entries: &'n [Entry<'n>],
 }
 
 impl Object<'_> {
@@ -241,37 +242,16 @@ fn quoted(text: &str) -> Option<String> {
     token.then(|| format!("`{text}`"))
 }
 
-/// `` `name` ``, the label of a field in messages, built on the stack: every
-/// field of every claim gets one, and almost none is ever printed.
-enum Backticked {
-    Short { bytes: [u8; 48], len: usize },
-    Long(String),
-}
+/// How messages name a value: `` `units` ``, "a diagnosis pointer". A
+/// label is written out only into a message, and almost none is.
+type Label<'a> = &'a dyn std::fmt::Display;
 
-impl Backticked {
-    fn new(name: &str) -> Self {
-        let mut bytes = [b'`'; 48];
-        match bytes.get_mut(1..=name.len()) {
-            Some(inner) if name.len() + 2 <= 48 => {
-                inner.copy_from_slice(name.as_bytes());
-                Backticked::Short {
-                    bytes,
-                    len: name.len() + 2,
-                }
-            }
-            _ => Backticked::Long(format!("`{name}`")),
-        }
-    }
+/// `` `name` ``: a field's label.
+struct Ticked(&'static str);
 
-    fn as_str(&self) -> &str {
-        match self {
-            // The name's bytes between two backticks: UTF-8 by construction.
-            Backticked::Short { bytes, len } => bytes
-                .get(..*len)
-                .and_then(|bytes| std::str::from_utf8(bytes).ok())
-                .unwrap_or_default(),
-            Backticked::Long(text) => text,
-        }
+impl std::fmt::Display for Ticked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}`", self.0)
     }
 }
 
@@ -367,7 +347,19 @@ fn strict_date(text: &str) -> Result<Date, bool> {
     if !shape {
         return Err(false);
     }
-    crate::syntax::parse_date(text).ok_or(true)
+    // The shape is checked: each field is ASCII digits, read without `str::parse`.
+    let field = |from: usize, to: usize| {
+        text.as_bytes()
+            .get(from..to)
+            .unwrap_or_default()
+            .iter()
+            .fold(0i16, |number, digit| number * 10 + i16::from(digit - b'0'))
+    };
+    let (month, day) = (field(5, 7), field(8, 10));
+    let (Ok(month), Ok(day)) = (i8::try_from(month), i8::try_from(day)) else {
+        return Err(true);
+    };
+    Date::new(field(0, 4), month, day).map_err(|_| true)
 }
 
 /// The NPI check digit: Luhn over the NPI with the card-issuer prefix 80840.
@@ -425,8 +417,7 @@ impl Decoder {
             self.report(node, path, message);
             return None;
         };
-        let mut fields: Vec<&Entry> = Vec::with_capacity(entries.len());
-        for entry in entries {
+        for (at, entry) in entries.iter().enumerate() {
             // The path and the quoted key only for a message: most fields are fine.
             let key = || quoted_key(&entry.key);
             let message = if !known.contains(&&*entry.key) {
@@ -444,10 +435,14 @@ impl Decoder {
                     }
                 }
                 message
-            } else if fields.iter().any(|seen| seen.key == entry.key) {
+            } else if entries
+                .get(..at)
+                .unwrap_or_default()
+                .iter()
+                .any(|seen| seen.key == entry.key)
+            {
                 format!("duplicate field {} in {what}", key())
             } else {
-                fields.push(entry);
                 continue;
             };
             self.errors.push(ClaimError::new(
@@ -461,7 +456,7 @@ impl Decoder {
             node,
             path,
             what,
-            fields,
+            entries,
         })
     }
 
@@ -472,7 +467,7 @@ impl Decoder {
         name: &'static str,
     ) -> Option<(&'n Node<'n>, ClaimPath)> {
         object
-            .fields
+            .entries
             .iter()
             .find(|entry| entry.key == name)
             .filter(|entry| entry.node.value != Value::Null)
@@ -490,7 +485,7 @@ impl Decoder {
         object: &Object<'n>,
         name: &'static str,
     ) -> Option<(&'n Node<'n>, ClaimPath)> {
-        let entry = object.fields.iter().find(|entry| entry.key == name);
+        let entry = object.entries.iter().find(|entry| entry.key == name);
         match entry {
             Some(entry) => Some((&entry.node, object.path.key(name))),
             None => {
@@ -507,7 +502,7 @@ impl Decoder {
         &mut self,
         node: &'n Node<'n>,
         path: ClaimPath,
-        label: &str,
+        label: Label<'_>,
         kind: Text,
     ) -> Option<&'n str> {
         match &node.value {
@@ -556,7 +551,7 @@ impl Decoder {
         &mut self,
         node: &Node,
         path: ClaimPath,
-        label: &str,
+        label: Label<'_>,
         kind: Text,
     ) -> Option<Located<String>> {
         self.string(node, path, label, kind)
@@ -568,7 +563,7 @@ impl Decoder {
         &mut self,
         node: &Node,
         path: ClaimPath,
-        label: &str,
+        label: Label<'_>,
         min: u64,
         max: u64,
     ) -> Option<u64> {
@@ -586,11 +581,6 @@ impl Decoder {
         };
         // Counts run to `u32::MAX` ("≥ 1"); pointers have a real range ("from 1 to 12").
         let unbounded = max == u64::from(u32::MAX);
-        let range = if unbounded {
-            format!("≥ {min}")
-        } else {
-            format!("from {min} to {max}")
-        };
         match read {
             Whole::Value(value) if (min..=max).contains(&value) => Some(value),
             Whole::TooLarge if unbounded => {
@@ -602,6 +592,11 @@ impl Decoder {
                 None
             }
             _ => {
+                let range = if unbounded {
+                    format!("≥ {min}")
+                } else {
+                    format!("from {min} to {max}")
+                };
                 let message = format!(
                     "{label} must be a whole number {range}, found {}",
                     describe(node, true)
@@ -616,7 +611,7 @@ impl Decoder {
         &mut self,
         node: &Node,
         path: ClaimPath,
-        label: &str,
+        label: Label<'_>,
         min: u64,
     ) -> Option<Located<u32>> {
         let value = self.whole(node, path, label, min, u64::from(u32::MAX))?;
@@ -625,7 +620,7 @@ impl Decoder {
             .map(|value| located(value, node, path))
     }
 
-    fn money(&mut self, node: &Node, path: ClaimPath, label: &str) -> Option<Located<Cents>> {
+    fn money(&mut self, node: &Node, path: ClaimPath, label: Label<'_>) -> Option<Located<Cents>> {
         let expected = "an amount in dollars ≥ 0 with at most 2 decimals (`125.50`)";
         let read = match &node.value {
             Value::Number(raw) => parse_money(raw),
@@ -659,7 +654,7 @@ impl Decoder {
         &mut self,
         node: &Node,
         path: ClaimPath,
-        label: &str,
+        label: Label<'_>,
         quote: bool,
     ) -> Option<Located<Date>> {
         let message = match &node.value {
@@ -683,7 +678,7 @@ impl Decoder {
         None
     }
 
-    fn boolean(&mut self, node: &Node, path: ClaimPath, label: &str) -> Option<Located<bool>> {
+    fn boolean(&mut self, node: &Node, path: ClaimPath, label: Label<'_>) -> Option<Located<bool>> {
         if let Value::Bool(value) = node.value {
             return Some(located(value, node, path));
         }
@@ -699,7 +694,7 @@ impl Decoder {
         &mut self,
         node: &Node,
         path: ClaimPath,
-        label: &str,
+        label: Label<'_>,
         options: &[(&'static str, T)],
     ) -> Option<Located<T>> {
         let written = match &node.value {
@@ -738,7 +733,7 @@ impl Decoder {
         &mut self,
         node: &'n Node<'n>,
         path: ClaimPath,
-        label: &str,
+        label: Label<'_>,
     ) -> Option<&'n [Node<'n>]> {
         if let Value::List(items) = &node.value {
             return Some(items);
@@ -754,7 +749,7 @@ impl Decoder {
         &mut self,
         node: &Node,
         path: ClaimPath,
-        label: &str,
+        label: Label<'_>,
     ) -> Option<Located<ProcedureCode>> {
         let text = self.string(node, path, label, Text::Code)?;
         match ProcedureCode::parse(text) {
@@ -768,7 +763,7 @@ impl Decoder {
     }
 
     fn modifier(&mut self, node: &Node, path: ClaimPath) -> Option<Modifier> {
-        let text = self.string(node, path, "a modifier", Text::Code)?;
+        let text = self.string(node, path, &"a modifier", Text::Code)?;
         match Modifier::parse(text) {
             Ok(modifier) => Some(modifier),
             Err(error) => {
@@ -783,7 +778,7 @@ impl Decoder {
         &mut self,
         node: &Node,
         path: ClaimPath,
-        label: &str,
+        label: Label<'_>,
     ) -> Option<Located<PlaceOfService>> {
         let text = self.string(node, path, label, Text::Code)?;
         match PlaceOfService::parse(text) {
@@ -797,7 +792,7 @@ impl Decoder {
     }
 
     fn diagnosis(&mut self, node: &Node, path: ClaimPath) -> Option<Located<String>> {
-        let text = self.string(node, path, "a diagnosis", Text::Code)?;
+        let text = self.string(node, path, &"a diagnosis", Text::Code)?;
         let checked = normalize_diagnosis(text).and_then(|stem| {
             if stem.len() < 3 {
                 Err(crate::codes::CodeError {
@@ -818,7 +813,7 @@ impl Decoder {
     }
 
     fn npi(&mut self, node: &Node, path: ClaimPath) -> Option<Located<String>> {
-        let text = self.string(node, path, "`npi`", Text::Code)?;
+        let text = self.string(node, path, &"`npi`", Text::Code)?;
         let message = if text.len() != 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
             format!("`npi` must be 10 digits, found {}", describe(node, true))
         } else if !npi_is_valid(text) {
@@ -834,7 +829,7 @@ impl Decoder {
     }
 
     fn taxonomy(&mut self, node: &Node, path: ClaimPath) -> Option<Located<String>> {
-        let text = self.string(node, path, "`taxonomy`", Text::Code)?;
+        let text = self.string(node, path, &"`taxonomy`", Text::Code)?;
         let ok = text.len() == 10
             && text
                 .bytes()
@@ -858,10 +853,10 @@ impl Decoder {
         &mut self,
         object: &Object<'n>,
         name: &'static str,
-        read: impl FnOnce(&mut Self, &'n Node<'n>, ClaimPath, &str) -> Option<T>,
+        read: impl FnOnce(&mut Self, &'n Node<'n>, ClaimPath, Label<'_>) -> Option<T>,
     ) -> Option<T> {
         let (node, path) = self.required(object, name)?;
-        read(self, node, path, Backticked::new(name).as_str())
+        read(self, node, path, &Ticked(name))
     }
 
     /// An optional field: `Some(None)` when absent or `null`, `Some(Some(_))`
@@ -871,11 +866,11 @@ impl Decoder {
         &mut self,
         object: &Object<'n>,
         name: &'static str,
-        read: impl FnOnce(&mut Self, &'n Node<'n>, ClaimPath, &str) -> Option<T>,
+        read: impl FnOnce(&mut Self, &'n Node<'n>, ClaimPath, Label<'_>) -> Option<T>,
     ) -> Option<Option<T>> {
         match self.optional(object, name) {
             None => Some(None),
-            Some((node, path)) => read(self, node, path, Backticked::new(name).as_str()).map(Some),
+            Some((node, path)) => read(self, node, path, &Ticked(name)).map(Some),
         }
     }
 
@@ -1042,7 +1037,7 @@ impl Decoder {
     }
 
     fn diagnoses(&mut self, node: &Node, path: ClaimPath) -> Option<Vec<Located<String>>> {
-        let items = self.list(node, path, "`diagnoses`")?;
+        let items = self.list(node, path, &"`diagnoses`")?;
         if items.is_empty() {
             self.report(
                 node,
@@ -1063,7 +1058,7 @@ impl Decoder {
         let codes = self.opt(&object, "codes", |d, node, path, label| {
             let items = d.list(node, path, label)?;
             let codes = d.each(items, path, |d, code, path| {
-                d.procedure(code, path, "a code").map(|code| code.value)
+                d.procedure(code, path, &"a code").map(|code| code.value)
             })?;
             Some(located(codes, node, path))
         });
@@ -1091,7 +1086,7 @@ impl Decoder {
         path: ClaimPath,
         diagnosis_count: Option<usize>,
     ) -> Option<Vec<LineRead>> {
-        let items = self.list(node, path, "`lines`")?;
+        let items = self.list(node, path, &"`lines`")?;
         if items.is_empty() {
             self.report(node, path, "`lines` must list at least one service line");
             return None;
@@ -1167,7 +1162,7 @@ impl Decoder {
     }
 
     fn modifiers(&mut self, node: &Node, path: ClaimPath) -> Option<Located<Vec<Modifier>>> {
-        let items = self.list(node, path, "`modifiers`")?;
+        let items = self.list(node, path, &"`modifiers`")?;
         let modifiers = self.each(items, path, Self::modifier);
         if items.len() > MAX_MODIFIERS {
             let message = format!(
@@ -1186,7 +1181,7 @@ impl Decoder {
         path: ClaimPath,
         diagnosis_count: Option<usize>,
     ) -> Option<Located<Vec<u8>>> {
-        let items = self.list(node, path, "`diagnosis_pointers`")?;
+        let items = self.list(node, path, &"`diagnosis_pointers`")?;
         if items.is_empty() {
             self.report(
                 node,
@@ -1196,7 +1191,7 @@ impl Decoder {
             return None;
         }
         let pointers = self.each(items, path, |d, pointer, path| {
-            let value = d.whole(pointer, path, "a diagnosis pointer", 1, MAX_POINTER)?;
+            let value = d.whole(pointer, path, &"a diagnosis pointer", 1, MAX_POINTER)?;
             let count = diagnosis_count.and_then(|count| u64::try_from(count).ok());
             if let Some(count) = count.filter(|&count| value > count) {
                 let noun = if count == 1 { "diagnosis" } else { "diagnoses" };
@@ -1212,16 +1207,17 @@ impl Decoder {
 
     fn documentation(&mut self, node: &Node, path: ClaimPath) -> Option<Documentation> {
         let object = self.object(node, path, "`documentation`", DOCUMENTATION_FIELDS)?;
-        let free = |d: &mut Self, node: &Node, path: ClaimPath, label: &str| {
+        let free = |d: &mut Self, node: &Node, path: ClaimPath, label: Label<'_>| {
             d.text(node, path, label, Text::Free)
         };
-        let count =
-            |d: &mut Self, node: &Node, path: ClaimPath, label: &str| d.count(node, path, label, 0);
+        let count = |d: &mut Self, node: &Node, path: ClaimPath, label: Label<'_>| {
+            d.count(node, path, label, 0)
+        };
         let objective = self.opt(&object, "objective", free);
         let functional_goals = self.opt(&object, "functional_goals", |d, node, path, label| {
             let items = d.list(node, path, label)?;
             let goals = d.each(items, path, |d, goal, path| {
-                d.string(goal, path, "a goal", Text::Free)
+                d.string(goal, path, &"a goal", Text::Free)
                     .map(str::to_owned)
             })?;
             Some(located(goals, node, path))
@@ -1277,7 +1273,7 @@ impl Decoder {
 
     fn plan_of_care(&mut self, node: &Node, path: ClaimPath) -> Option<PlanOfCare> {
         let object = self.object(node, path, "`plan_of_care`", PLAN_OF_CARE_FIELDS)?;
-        let date = |d: &mut Self, node: &Node, path: ClaimPath, label: &str| {
+        let date = |d: &mut Self, node: &Node, path: ClaimPath, label: Label<'_>| {
             d.date(node, path, label, true)
         };
         let established = self.opt(&object, "established", date);
@@ -1304,8 +1300,9 @@ impl Decoder {
 
     fn history(&mut self, node: &Node, path: ClaimPath) -> Option<History> {
         let object = self.object(node, path, "`history`", HISTORY_FIELDS)?;
-        let count =
-            |d: &mut Self, node: &Node, path: ClaimPath, label: &str| d.count(node, path, label, 0);
+        let count = |d: &mut Self, node: &Node, path: ClaimPath, label: Label<'_>| {
+            d.count(node, path, label, 0)
+        };
         let visits_this_year = self.opt(&object, "visits_this_year", count);
         let visits_under_authorization = self.opt(&object, "visits_under_authorization", count);
         let therapy_allowed_ytd = self.opt(&object, "therapy_allowed_ytd", |d, node, path, _| {

@@ -19,6 +19,8 @@ pub(super) fn parse(text: &str, base: usize) -> Result<Node<'_>, SyntaxError> {
         pos: 0,
         base,
         trail: Vec::new(),
+        items: Vec::new(),
+        entries: Vec::new(),
     };
     if text.starts_with('\u{feff}') {
         reader.pos = '\u{feff}'.len_utf8();
@@ -45,6 +47,11 @@ struct Reader<'a> {
     /// Where the value being read stands: written out as a JSON pointer only
     /// for an error, so a well-formed line builds no path text.
     trail: Vec<Step<'a>>,
+    /// The items and entries of the lists and objects being read, innermost
+    /// last: each list or object is moved out in one allocation of its exact
+    /// size when it closes, instead of growing its own `Vec` item by item.
+    items: Vec<Node<'a>>,
+    entries: Vec<Entry<'a>>,
 }
 
 /// One step of [`Reader::trail`].
@@ -208,10 +215,18 @@ impl<'a> Reader<'a> {
         let mut out: Option<String> = None;
         loop {
             let run_start = self.pos;
-            while matches!(self.peek(), Some(byte) if byte != b'"' && byte != b'\\' && byte >= 0x20)
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            // Up to the next quote or backslash (memchr scans many bytes at a
+            // time), then back to the first control byte, if the run has one.
+            let mut run = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+            let scanned = rest.get(..run).unwrap_or_default();
+            if scanned
+                .iter()
+                .fold(false, |found, &byte| found | (byte < 0x20))
             {
-                self.pos += 1;
+                run = scanned.iter().position(|&byte| byte < 0x20).unwrap_or(run);
             }
+            self.pos += run;
             // `"`, `\` and control bytes are ASCII, so `pos` is on a char boundary.
             let text: &'a str = self.text;
             let run = text.get(run_start..self.pos).unwrap_or_default();
@@ -334,22 +349,24 @@ impl<'a> Reader<'a> {
             return Err(self.error_here(too_deep()));
         }
         self.pos += 1;
-        let mut items = Vec::new();
         self.skip_whitespace();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(self.node(Value::List(items), start));
+            return Ok(self.node(Value::List(Vec::new()), start));
         }
+        let first = self.items.len();
         loop {
-            self.trail.push(Step::Index(items.len()));
+            self.trail.push(Step::Index(self.items.len() - first));
             self.skip_whitespace();
-            items.push(self.value(depth)?);
+            let item = self.value(depth)?;
+            self.items.push(item);
             self.skip_whitespace();
             self.trail.pop();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
+                    let items = self.items.drain(first..).collect();
                     return Ok(self.node(Value::List(items), start));
                 }
                 _ => {
@@ -368,12 +385,12 @@ impl<'a> Reader<'a> {
             return Err(self.error_here(too_deep()));
         }
         self.pos += 1;
-        let mut entries = Vec::new();
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(self.node(Value::Object(entries), start));
+            return Ok(self.node(Value::Object(Vec::new()), start));
         }
+        let first = self.entries.len();
         loop {
             self.skip_whitespace();
             if self.peek() != Some(b'"') {
@@ -397,7 +414,7 @@ impl<'a> Reader<'a> {
             self.skip_whitespace();
             let node = self.value(depth)?;
             self.trail.pop();
-            entries.push(Entry {
+            self.entries.push(Entry {
                 key,
                 key_start: self.base + key_start,
                 key_end: self.base + key_end,
@@ -408,6 +425,7 @@ impl<'a> Reader<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
+                    let entries = self.entries.drain(first..).collect();
                     return Ok(self.node(Value::Object(entries), start));
                 }
                 _ => {
