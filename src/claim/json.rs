@@ -13,6 +13,14 @@ use super::tree::{push_index, push_key, too_deep, Entry, Node, SyntaxError, Valu
 /// result are `base` plus offsets into `text`, so a line of an NDJSON batch
 /// reports offsets into the whole batch.
 pub(super) fn parse(text: &str, base: usize) -> Result<Node<'_>, SyntaxError> {
+    read(text, base).map_err(|error| *error)
+}
+
+/// A syntax error, boxed inside the reader so that results stay small (they
+/// are moved at every value).
+type Failed = Box<SyntaxError>;
+
+fn read(text: &str, base: usize) -> Result<Node<'_>, Failed> {
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
@@ -80,17 +88,17 @@ impl<'a> Reader<'a> {
     }
 
     /// An error at the current character (empty at the end of the text).
-    fn error_here(&self, message: impl Into<String>) -> SyntaxError {
+    fn error_here(&self, message: impl Into<String>) -> Failed {
         self.error_at(self.pos, self.pos + self.width(), message)
     }
 
-    fn error_at(&self, start: usize, end: usize, message: impl Into<String>) -> SyntaxError {
-        SyntaxError {
+    fn error_at(&self, start: usize, end: usize, message: impl Into<String>) -> Failed {
+        Box::new(SyntaxError {
             message: message.into(),
             path: self.path(),
             start: self.base + start,
             end: self.base + end,
-        }
+        })
     }
 
     /// The JSON pointer of the value being read.
@@ -126,7 +134,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Node<'a>, SyntaxError> {
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, Failed> {
         let start = self.pos;
         match self.peek() {
             Some(b'{') => self.object(depth + 1),
@@ -143,7 +151,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn literal(&mut self, word: &'static str, value: Value<'a>) -> Result<Node<'a>, SyntaxError> {
+    fn literal(&mut self, word: &'static str, value: Value<'a>) -> Result<Node<'a>, Failed> {
         let start = self.pos;
         let matches = self
             .text
@@ -162,7 +170,7 @@ impl<'a> Reader<'a> {
         Ok(self.node(value, start))
     }
 
-    fn number(&mut self) -> Result<Node<'a>, SyntaxError> {
+    fn number(&mut self) -> Result<Node<'a>, Failed> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -209,7 +217,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a string starting at its opening quote; leaves `pos` after the
     /// closing one. Borrowed from the text unless it has escapes.
-    fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
+    fn string(&mut self) -> Result<Cow<'a, str>, Failed> {
         let open = self.pos;
         self.pos += 1;
         let mut out: Option<String> = None;
@@ -264,7 +272,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads what follows a backslash.
-    fn escape(&mut self, out: &mut String) -> Result<(), SyntaxError> {
+    fn escape(&mut self, out: &mut String) -> Result<(), Failed> {
         let escape_start = self.pos.saturating_sub(1);
         let c = match self.peek() {
             Some(b'"') => '"',
@@ -326,7 +334,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn hex4(&mut self, escape_start: usize) -> Result<u32, SyntaxError> {
+    fn hex4(&mut self, escape_start: usize) -> Result<u32, Failed> {
         let mut code = 0u32;
         for _ in 0..4 {
             let digit = self.peek().and_then(|byte| char::from(byte).to_digit(16));
@@ -343,7 +351,7 @@ impl<'a> Reader<'a> {
         Ok(code)
     }
 
-    fn list(&mut self, depth: usize) -> Result<Node<'a>, SyntaxError> {
+    fn list(&mut self, depth: usize) -> Result<Node<'a>, Failed> {
         let start = self.pos;
         if depth > MAX_DEPTH {
             return Err(self.error_here(too_deep()));
@@ -379,7 +387,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Node<'a>, SyntaxError> {
+    fn object(&mut self, depth: usize) -> Result<Node<'a>, Failed> {
         let start = self.pos;
         if depth > MAX_DEPTH {
             return Err(self.error_here(too_deep()));
