@@ -26,9 +26,11 @@ fn read(text: &str, base: usize) -> Result<Node<'_>, Failed> {
         bytes: text.as_bytes(),
         pos: 0,
         base,
-        trail: Vec::new(),
-        items: Vec::new(),
-        entries: Vec::new(),
+        // Room for a typical claim (about 60 values, 4 levels deep), so the
+        // scratch stacks are allocated once per claim and rarely grow.
+        trail: Vec::with_capacity(8),
+        items: Vec::with_capacity(32),
+        entries: Vec::with_capacity(64),
     };
     if text.starts_with('\u{feff}') {
         reader.pos = '\u{feff}'.len_utf8();
