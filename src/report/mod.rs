@@ -1,6 +1,7 @@
 //! Stage 5: the evaluation report, for machines (JSON, NDJSON) and people (miette).
 
 mod model;
+mod ndjson;
 mod render;
 mod summary;
 

@@ -43,7 +43,10 @@ pub fn render_ndjson_line(result: &Result<ClaimReport, ErrorRecord>) -> String {
 pub fn write_ndjson_line(out: &mut Vec<u8>, result: &Result<ClaimReport, ErrorRecord>) {
     let start = out.len();
     let written = match result {
-        Ok(report) => serde_json::to_writer(&mut *out, report),
+        Ok(report) => {
+            super::ndjson::write_report(out, report);
+            Ok(())
+        }
         Err(record) => serde_json::to_writer(&mut *out, record),
     };
     if written.is_err() {
