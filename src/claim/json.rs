@@ -66,8 +66,25 @@ struct Reader<'a> {
 
 /// One step of [`Reader::trail`].
 enum Step<'a> {
-    Key(Cow<'a, str>),
+    /// A key as written between its quotes, escapes and all.
+    Key(&'a str),
     Index(usize),
+}
+
+/// Where the first `"`, `\\` or control byte of `bytes` is (`bytes.len()` if
+/// none): the end of a string's plain run.
+fn special_byte(bytes: &[u8]) -> usize {
+    // The next quote or backslash (memchr scans many bytes at a time), then
+    // back to the first control byte, if the run has one.
+    let mut run = memchr::memchr2(b'"', b'\\', bytes).unwrap_or(bytes.len());
+    let scanned = bytes.get(..run).unwrap_or_default();
+    if scanned
+        .iter()
+        .fold(false, |found, &byte| found | (byte < 0x20))
+    {
+        run = scanned.iter().position(|&byte| byte < 0x20).unwrap_or(run);
+    }
+    run
 }
 
 impl<'a> Reader<'a> {
@@ -108,7 +125,13 @@ impl<'a> Reader<'a> {
         let mut path = String::new();
         for step in &self.trail {
             match step {
-                Step::Key(key) => push_key(&mut path, key),
+                Step::Key(raw) if raw.contains('\\') => {
+                    // Only for an error message: decode the escapes then.
+                    let key: String = serde_json::from_str(&format!("\"{raw}\""))
+                        .unwrap_or_else(|_| (*raw).to_owned());
+                    push_key(&mut path, &key);
+                }
+                Step::Key(raw) => push_key(&mut path, raw),
                 Step::Index(index) => push_index(&mut path, *index),
             }
         }
@@ -225,18 +248,7 @@ impl<'a> Reader<'a> {
         let mut out: Option<String> = None;
         loop {
             let run_start = self.pos;
-            let rest = self.bytes.get(self.pos..).unwrap_or_default();
-            // Up to the next quote or backslash (memchr scans many bytes at a
-            // time), then back to the first control byte, if the run has one.
-            let mut run = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
-            let scanned = rest.get(..run).unwrap_or_default();
-            if scanned
-                .iter()
-                .fold(false, |found, &byte| found | (byte < 0x20))
-            {
-                run = scanned.iter().position(|&byte| byte < 0x20).unwrap_or(run);
-            }
-            self.pos += run;
+            self.pos += special_byte(self.bytes.get(self.pos..).unwrap_or_default());
             // `"`, `\` and control bytes are ASCII, so `pos` is on a char boundary.
             let text: &'a str = self.text;
             let run = text.get(run_start..self.pos).unwrap_or_default();
@@ -412,7 +424,11 @@ impl<'a> Reader<'a> {
             let key_start = self.pos;
             let key = self.string()?;
             let key_end = self.pos;
-            self.trail.push(Step::Key(key.clone()));
+            let raw = self
+                .text
+                .get(key_start + 1..key_end - 1)
+                .unwrap_or_default();
+            self.trail.push(Step::Key(raw));
             self.skip_whitespace();
             if self.peek() != Some(b':') {
                 return Err(self.error_here(format!(

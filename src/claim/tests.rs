@@ -968,6 +968,13 @@ fn syntax_errors_have_a_place() {
     assert!(errors[0].message.starts_with("malformed JSON number"));
     assert_eq!(errors[0].path, "/lines/0/units");
 
+    // The path names keys as decoded, escapes and all (RFC 6901 for `/`).
+    let json = r#"{"lines": [{"co\u0064e": "97110", "a\/b": 01}]}"#;
+    let errors = problems(json, InputFormat::Json);
+    assert_eq!(errors[0].path, "/lines/0/a~1b");
+    let json = r#"{"li\u006ees": [{"units": 01}]}"#;
+    assert_eq!(problems(json, InputFormat::Json)[0].path, "/lines/0/units");
+
     for bad in [
         r#"{"a": "x\q"}"#,
         r#"{"a": "\ud800"}"#,
