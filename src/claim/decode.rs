@@ -417,34 +417,35 @@ impl Decoder {
             self.report(node, path, message);
             return None;
         };
-        for (at, entry) in entries.iter().enumerate() {
+        // The known fields seen so far, by their place in `known` (at most 64).
+        let mut seen = 0u64;
+        for entry in entries {
             // The path and the quoted key only for a message: most fields are fine.
             let key = || quoted_key(&entry.key);
-            let message = if !known.contains(&&*entry.key) {
-                let key = key();
-                let mut message = format!("unknown field {key} in {what}");
-                match did_you_mean(&entry.key, known.iter().copied()) {
-                    Some(suggestion) => {
-                        message.push_str("; ");
-                        message.push_str(&suggestion);
+            let place = known.iter().position(|name| *name == entry.key);
+            let message =
+                if let Some(bit) = place.map(|at| 1u64.checked_shl(at as u32).unwrap_or(0)) {
+                    if seen & bit == 0 {
+                        seen |= bit;
+                        continue;
                     }
-                    None => {
-                        let list: Vec<String> =
-                            known.iter().map(|name| format!("`{name}`")).collect();
-                        message.push_str(&format!(" (its fields are {})", list.join(", ")));
+                    format!("duplicate field {} in {what}", key())
+                } else {
+                    let key = key();
+                    let mut message = format!("unknown field {key} in {what}");
+                    match did_you_mean(&entry.key, known.iter().copied()) {
+                        Some(suggestion) => {
+                            message.push_str("; ");
+                            message.push_str(&suggestion);
+                        }
+                        None => {
+                            let list: Vec<String> =
+                                known.iter().map(|name| format!("`{name}`")).collect();
+                            message.push_str(&format!(" (its fields are {})", list.join(", ")));
+                        }
                     }
-                }
-                message
-            } else if entries
-                .get(..at)
-                .unwrap_or_default()
-                .iter()
-                .any(|seen| seen.key == entry.key)
-            {
-                format!("duplicate field {} in {what}", key())
-            } else {
-                continue;
-            };
+                    message
+                };
             self.errors.push(ClaimError::new(
                 message,
                 child(&path.to_string(), &entry.key),
@@ -1414,6 +1415,27 @@ mod schema_agreement {
 
     fn names(record: &schema::Record) -> Vec<&'static str> {
         record.names().collect()
+    }
+
+    #[test]
+    fn no_object_has_more_fields_than_the_duplicate_check_can_track() {
+        for known in [
+            CLAIM_FIELDS,
+            MEMBER_FIELDS,
+            PROVIDER_FIELDS,
+            PRIOR_AUTHORIZATION_FIELDS,
+            LINE_FIELDS,
+            DOCUMENTATION_FIELDS,
+            ACTIVITY_FIELDS,
+            PLAN_OF_CARE_FIELDS,
+            TELEHEALTH_FIELDS,
+            HISTORY_FIELDS,
+            THERAPY_ALLOWED_FIELDS,
+            NOTES_FIELDS,
+            NOTES_LINE_FIELDS,
+        ] {
+            assert!(known.len() <= 64, "{known:?}");
+        }
     }
 
     #[test]

@@ -78,10 +78,8 @@ fn special_byte(bytes: &[u8]) -> usize {
     // back to the first control byte, if the run has one.
     let mut run = memchr::memchr2(b'"', b'\\', bytes).unwrap_or(bytes.len());
     let scanned = bytes.get(..run).unwrap_or_default();
-    if scanned
-        .iter()
-        .fold(false, |found, &byte| found | (byte < 0x20))
-    {
+    // The smallest byte, found many bytes at a time: a control byte is below 0x20.
+    if scanned.iter().copied().min().unwrap_or(b' ') < 0x20 {
         run = scanned.iter().position(|&byte| byte < 0x20).unwrap_or(run);
     }
     run
