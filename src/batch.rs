@@ -260,7 +260,8 @@ fn read_chunks<R: BufRead>(
             break;
         }
         let mut chunk = Chunk {
-            bytes: Vec::with_capacity(CHUNK_BYTES / 2),
+            // Room for a whole chunk of typical claims, so reading one never copies it.
+            bytes: Vec::with_capacity(CHUNK_BYTES),
             lines: Vec::with_capacity(batch.chunk_lines),
             input_bytes: 0,
         };
