@@ -1115,3 +1115,31 @@ fn mutated_inputs_never_panic_and_offsets_stay_in_the_text() {
         }
     }
 }
+
+#[test]
+fn claim_paths_read_as_json_pointers_built_or_written_in_full() {
+    let activity = ClaimPath::ROOT
+        .key("documentation")
+        .key("activities")
+        .index(12)
+        .key("minutes");
+    assert_eq!(activity.to_string(), "/documentation/activities/12/minutes");
+    assert_eq!(
+        activity,
+        ClaimPath::from("/documentation/activities/12/minutes")
+    );
+    assert_eq!(
+        ClaimPath::line(0, "modifiers").to_string(),
+        "/lines/0/modifiers"
+    );
+    assert_eq!(ClaimPath::ROOT.to_string(), "");
+    assert_eq!(ClaimPath::from(""), ClaimPath::ROOT);
+    assert_eq!(
+        serde_json::to_string(&ClaimPath::line(3, "units")).unwrap(),
+        "\"/lines/3/units\""
+    );
+    // Deeper than any value of the contract: the path stops at its fourth part
+    // instead of naming something else.
+    let deeper = ClaimPath::line(0, "modifiers").index(1).key("x");
+    assert_eq!(deeper.to_string(), "/lines/0/modifiers/1");
+}
