@@ -259,7 +259,70 @@ pub enum RuleCheck {
         scope: Scope,
         when: Option<Cond>,
         require: Cond,
+        /// A `for line` rule's `when`, split for judging once per visit what
+        /// does not change from line to line (empty: `when` is judged whole).
+        when_parts: Vec<WhenPart>,
     },
+}
+
+/// One operand of the `and`s at the top of a `for line` rule's `when`
+/// (`a and b and c` is `(a and b) and c`: the parts are `a`, `b`, `c`).
+///
+/// A part that reads nothing of the line in focus has the same verdict on
+/// every line of a visit, so it is judged once per visit: when it is false,
+/// so is `when` on every line; when it is true, the lines judge only the
+/// other parts. Either way the verdict and the missing facts are the ones
+/// judging `when` whole gives.
+#[derive(Clone, Debug)]
+pub struct WhenPart {
+    pub cond: Cond,
+    /// Judged once per visit: it reads no fact of the line in focus.
+    pub per_visit: bool,
+}
+
+impl WhenPart {
+    /// `when` split at its top-level `and`s, or nothing when no part could
+    /// be judged once per visit (the split would only cost).
+    fn split(when: &Cond) -> Vec<WhenPart> {
+        let mut parts = Vec::new();
+        let mut left = when;
+        while let Cond::And(a, b) = left {
+            parts.push(b.as_ref());
+            left = a;
+        }
+        parts.push(left);
+        parts.reverse();
+        if parts.len() < 2 || parts.iter().all(|part| part.reads_line_in_focus()) {
+            return Vec::new();
+        }
+        parts
+            .into_iter()
+            .map(|cond| WhenPart {
+                cond: cond.clone(),
+                per_visit: !cond.reads_line_in_focus(),
+            })
+            .collect()
+    }
+}
+
+impl Cond {
+    /// Whether judging the condition reads a fact of the line in focus
+    /// (`line.*`). A `count`/`sum` filter's `line` is each line counted, not
+    /// the one in focus, so the filter does not count.
+    fn reads_line_in_focus(&self) -> bool {
+        let reads = |field: &FieldRef| matches!(field.field, Field::Line(_));
+        match self {
+            Cond::Field(field) | Cond::Present(field) => reads(field),
+            Cond::Count { list, .. } | Cond::Sum { list, .. } => reads(list),
+            Cond::Literal(_) | Cond::Constant { .. } | Cond::Word(_) => false,
+            Cond::Not(inner) => inner.reads_line_in_focus(),
+            Cond::And(a, b) | Cond::Or(a, b) | Cond::Compare(_, a, b) | Cond::Arith(_, a, b) => {
+                a.reads_line_in_focus() || b.reads_line_in_focus()
+            }
+            Cond::InSet { value, .. } | Cond::InWords { value, .. } => value.reads_line_in_focus(),
+            Cond::Includes { list, .. } => list.reads_line_in_focus(),
+        }
+    }
 }
 
 /// A condition of a general rule, compiled: paths resolved to the claim fact
@@ -909,6 +972,7 @@ impl Compiler<'_> {
                 scope: Scope::Line,
                 when: None,
                 require: Cond::Literal(Literal::Flag(true)),
+                when_parts: Vec::new(),
             },
         };
         let set = |expr: &SetExpr, kind: CodeKind| self.versioned_set(expr, kind, effective);
@@ -1063,13 +1127,21 @@ impl Compiler<'_> {
                 supported_by,
                 excluded_by,
             },
-            Family::General => RuleCheck::General {
-                scope,
-                when: when.map(|expr| self.condition(&expr, effective)),
-                require: require
-                    .map(|expr| self.condition(&expr, effective))
-                    .unwrap_or(Cond::Literal(Literal::Flag(true))),
-            },
+            Family::General => {
+                let when = when.map(|expr| self.condition(&expr, effective));
+                let when_parts = match (&when, scope) {
+                    (Some(when), Scope::Line) => WhenPart::split(when),
+                    _ => Vec::new(),
+                };
+                RuleCheck::General {
+                    scope,
+                    when,
+                    require: require
+                        .map(|expr| self.condition(&expr, effective))
+                        .unwrap_or(Cond::Literal(Literal::Flag(true))),
+                    when_parts,
+                }
+            }
         };
         Some(compiled)
     }

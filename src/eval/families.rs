@@ -1,7 +1,7 @@
 //! What each family of rule checks on a visit's lines.
 
 use super::units::{block_units, cms_allocation, midpoint_units, saturating_sum};
-use super::value::{self, Value, Verdict};
+use super::value::{self, PerVisit, Value, Verdict};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
 use crate::codes::Modifier;
@@ -80,6 +80,7 @@ impl Run<'_> {
                 scope,
                 when,
                 require,
+                when_parts,
             } => {
                 let rule_address = std::ptr::from_ref(rule) as usize;
                 // Each line, or the visit (or claim) once: (the lines, whether once).
@@ -100,6 +101,16 @@ impl Run<'_> {
                 } else {
                     visit
                 };
+                // What of `when` does not read the line is judged once here.
+                let per_visit = if when_parts.is_empty() {
+                    PerVisit::Undecided
+                } else {
+                    self.scope(date, scope_lines, None)
+                        .test_per_visit(when_parts, &mut self.needs)
+                };
+                if per_visit == PerVisit::False {
+                    return;
+                }
                 let targets = each_line
                     .iter()
                     .map(|&line| Some(line))
@@ -108,7 +119,14 @@ impl Run<'_> {
                     let judged = {
                         let scope_view = self.scope(date, scope_lines, line);
                         let needs = &mut self.needs;
-                        match when.as_ref().map(|when| scope_view.test(when, needs)) {
+                        let when_verdict = match when {
+                            Some(_) if per_visit == PerVisit::True => {
+                                Some(scope_view.test_line_parts(when_parts, needs))
+                            }
+                            Some(when) => Some(scope_view.test(when, needs)),
+                            None => None,
+                        };
+                        match when_verdict {
                             Some(Verdict::Flag(false)) => None,
                             Some(Verdict::Missing) => Some(Verdict::Missing),
                             _ => Some(scope_view.test(require, needs)),
