@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap;
 use crate::check::{schema, Checked, DefRef, LoadedTable, Namespace};
 use crate::codes::{Modifier, ProcedureCode};
 use crate::codeset::{self, Resolved, SetValue};
+use crate::report::{PolicySpan, RuleTexts};
 use crate::syntax::*;
 use crate::tables::{MueTable, PtpTable};
 use crate::Date;
@@ -121,14 +122,11 @@ pub struct CompiledRule {
     pub severity: Severity,
     pub effective: DateRange,
     pub message: MessageTemplate,
-    pub help: Option<Arc<str>>,
-    pub carc: Option<Arc<str>>,
-    pub rarc: Option<Arc<str>>,
-    pub cite: Option<Arc<str>>,
+    /// The id, the place and the help, CARC, RARC and citation as the
+    /// report writes them, shared by the rule's findings.
+    pub texts: Arc<RuleTexts>,
     pub fix: Option<Fix>,
     pub location: PolicyLocation,
-    /// `location.file` as the report writes it.
-    pub file_name: Arc<str>,
     /// `None`: the rule is about every line.
     pub codes: Option<VersionedSet>,
     pub places: Option<VersionedSet>,
@@ -954,17 +952,24 @@ impl Compiler<'_> {
             severity: Severity::Deny,
             effective,
             message: MessageTemplate::default(),
-            help: None,
-            carc: None,
-            rarc: None,
-            cite: None,
+            texts: Arc::new(RuleTexts {
+                id: rule.id.value.as_str().into(),
+                policy_span: PolicySpan {
+                    file: file.path.display().to_string().into(),
+                    line,
+                    column,
+                },
+                help: None,
+                carc: None,
+                rarc: None,
+                citation: None,
+            }),
             fix: None,
             location: PolicyLocation {
                 file: file.path.clone(),
                 line,
                 column,
             },
-            file_name: file.path.display().to_string().into(),
             codes: None,
             places: None,
             plans: None,
@@ -998,6 +1003,8 @@ impl Compiler<'_> {
         let mut scope = Scope::Line;
         let mut when = None;
         let mut require = None;
+        let mut texts = RuleTexts::clone(&compiled.texts);
+        texts.id = Arc::clone(&compiled.id);
         for setting in &rule.settings {
             match &setting.kind {
                 SettingKind::Category(category) => compiled.category = *category,
@@ -1006,10 +1013,10 @@ impl Compiler<'_> {
                     compiled.message =
                         MessageTemplate::parse(&template.text, |name| self.constant(name))
                 }
-                SettingKind::Help(help) => compiled.help = Some(help.as_str().into()),
-                SettingKind::Carc(code) => compiled.carc = Some(code.value.as_str().into()),
-                SettingKind::Rarc(code) => compiled.rarc = Some(code.value.as_str().into()),
-                SettingKind::Cite(cite) => compiled.cite = Some(cite.as_str().into()),
+                SettingKind::Help(help) => texts.help = Some(help.as_str().into()),
+                SettingKind::Carc(code) => texts.carc = Some(code.value.as_str().into()),
+                SettingKind::Rarc(code) => texts.rarc = Some(code.value.as_str().into()),
+                SettingKind::Cite(cite) => texts.citation = Some(cite.as_str().into()),
                 SettingKind::Fix(fix) => compiled.fix = Some(fix.clone()),
                 SettingKind::Codes(expr) => compiled.codes = Some(set(expr, CodeKind::Procedure)),
                 SettingKind::Places(expr) => compiled.places = Some(set(expr, CodeKind::Place)),
@@ -1143,6 +1150,7 @@ impl Compiler<'_> {
                 }
             }
         };
+        compiled.texts = Arc::new(texts);
         Some(compiled)
     }
 

@@ -15,7 +15,6 @@ use crate::compile::RuleCheck;
 use crate::compile::{CompiledPolicies, CompiledPolicy, CompiledRule, Segment};
 use crate::report::{
     ClaimReport, ClaimSpanOut, Explanation, Finding, FindingSeverity, FixOp, FixOut, LineReport,
-    PolicySpan,
 };
 use crate::syntax::{Family, Scope, Severity};
 use crate::Date;
@@ -169,7 +168,7 @@ pub fn evaluate_with(
         let line = |f: &Finding| f.line.map_or(usize::MAX, |line| line);
         line(a)
             .cmp(&line(b))
-            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.rule.id.cmp(&b.rule.id))
             .then_with(|| a.message.cmp(&b.message))
     });
     findings.dedup();
@@ -451,7 +450,7 @@ impl<'a> Run<'a> {
                 .reserve(self.claim.lines.len().saturating_mul(2));
         }
         self.findings.push(Finding {
-            rule: rule.id.clone(),
+            rule: Arc::clone(&rule.texts),
             category: rule.category,
             severity,
             missing,
@@ -462,15 +461,6 @@ impl<'a> Run<'a> {
                 start: span.start,
                 end: span.end,
             }),
-            policy_span: PolicySpan {
-                file: rule.file_name.clone(),
-                line: rule.location.line,
-                column: rule.location.column,
-            },
-            help: rule.help.clone(),
-            carc: rule.carc.clone(),
-            rarc: rule.rarc.clone(),
-            citation: rule.cite.clone(),
             fix,
         });
     }
