@@ -1,6 +1,6 @@
 //! What each family of rule checks on a visit's lines.
 
-use super::units::{block_units, cms_allocation, midpoint_units, saturating_sum};
+use super::units::{block_units, midpoint_units, saturating_sum};
 use super::value::{self, PerVisit, Value, Verdict};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
@@ -89,8 +89,8 @@ impl Run<'_> {
                     // A visit rule once per visit; a claim rule once, on the first
                     // visit that has a line it is about.
                     RuleScope::Visit => (&[], true),
-                    RuleScope::Claim if !self.claim_rules_done.contains(&rule_address) => {
-                        self.claim_rules_done.push(rule_address);
+                    RuleScope::Claim if !self.buffers.claim_rules_done.contains(&rule_address) => {
+                        self.buffers.claim_rules_done.push(rule_address);
                         (&[], true)
                     }
                     RuleScope::Claim => (&[], false),
@@ -106,7 +106,7 @@ impl Run<'_> {
                     PerVisit::Undecided
                 } else {
                     self.scope(date, scope_lines, None)
-                        .test_per_visit(when_parts, &mut self.needs)
+                        .test_per_visit(when_parts, &mut self.buffers.needs)
                 };
                 if per_visit == PerVisit::False {
                     return;
@@ -118,7 +118,7 @@ impl Run<'_> {
                 for line in targets {
                     let judged = {
                         let scope_view = self.scope(date, scope_lines, line);
-                        let needs = &mut self.needs;
+                        let needs = &mut self.buffers.needs;
                         let when_verdict = match when {
                             Some(_) if per_visit == PerVisit::True => {
                                 Some(scope_view.test_line_parts(when_parts, needs))
@@ -155,7 +155,7 @@ impl Run<'_> {
                         }
                         Some(Verdict::Missing) => {
                             let span = span();
-                            let paths = self.needs.take();
+                            let paths = self.buffers.needs.take();
                             self.undetermined(rule, line, span, paths);
                         }
                         _ => {}
@@ -314,17 +314,20 @@ impl Run<'_> {
             })
             .map(|l| format!("/lines/{l}/minutes"))
             .collect();
-        let minutes: Vec<u32> = lines
-            .iter()
-            .map(|&l| {
-                self.claim
-                    .lines
-                    .get(l)
-                    .and_then(|line| line.minutes.as_ref())
-                    .map_or(0, |m| m.value)
-            })
-            .collect();
-        let billed: Vec<u32> = lines.iter().map(|&l| self.billed(l)).collect();
+        // Worked out in the evaluator's buffers, given back at the end.
+        let mut buffers = std::mem::take(&mut self.buffers.units);
+        let mut minutes = std::mem::take(&mut buffers.minutes);
+        minutes.clear();
+        minutes.extend(lines.iter().map(|&l| {
+            self.claim
+                .lines
+                .get(l)
+                .and_then(|line| line.minutes.as_ref())
+                .map_or(0, |m| m.value)
+        }));
+        let mut billed = std::mem::take(&mut buffers.billed);
+        billed.clear();
+        billed.extend(lines.iter().map(|&l| self.billed(l)));
         let sum = saturating_sum(minutes.iter().copied());
         let single_date = self.visits.len() == 1;
         let documented_total = self
@@ -336,16 +339,17 @@ impl Run<'_> {
             .filter(|total| single_date && *total >= sum);
         let total = documented_total.unwrap_or(sum);
         // Pooled: one missing line's minutes leaves the whole visit undecided.
-        let allocation = (method == UnitMethod::TotalTime && missing.is_empty())
-            .then(|| cms_allocation(&minutes, total, Some(&billed)));
+        let allocated = method == UnitMethod::TotalTime && missing.is_empty();
+        if allocated {
+            buffers.allocate(&minutes, total, Some(&billed));
+        }
         for (position, (&line, &line_minutes)) in lines.iter().zip(&minutes).enumerate() {
             let Some(claim_line) = self.claim.lines.get(line) else {
                 continue;
             };
             let supported = match method {
-                UnitMethod::TotalTime => allocation
-                    .as_ref()
-                    .and_then(|units| units.get(position).copied()),
+                UnitMethod::TotalTime if allocated => buffers.units.get(position).copied(),
+                UnitMethod::TotalTime => None,
                 UnitMethod::Midpoint => claim_line
                     .minutes
                     .is_some()
@@ -366,7 +370,7 @@ impl Run<'_> {
                 self.undetermined(rule, Some(line), span(), needs);
                 continue;
             };
-            if let Some(slot) = self.supported.get_mut(line) {
+            if let Some(slot) = self.buffers.supported.get_mut(line) {
                 slot.get_or_insert(supported);
             }
             let units_billed = claim_line.units.value;
@@ -406,6 +410,9 @@ impl Run<'_> {
                 );
             }
         }
+        buffers.minutes = minutes;
+        buffers.billed = billed;
+        self.buffers.units = buffers;
     }
 
     fn pairing(
