@@ -260,6 +260,10 @@ pub enum RuleCheck {
         /// A `for line` rule's `when`, split for judging once per visit what
         /// does not change from line to line (empty: `when` is judged whole).
         when_parts: Vec<WhenPart>,
+        /// A `for line` rule whose `require` reads nothing of the line: its
+        /// verdict is the same on every line of a visit, so a yes or no found
+        /// on one line serves the others.
+        require_per_visit: bool,
     },
 }
 
@@ -978,6 +982,7 @@ impl Compiler<'_> {
                 when: None,
                 require: Cond::Literal(Literal::Flag(true)),
                 when_parts: Vec::new(),
+                require_per_visit: false,
             },
         };
         let set = |expr: &SetExpr, kind: CodeKind| self.versioned_set(expr, kind, effective);
@@ -1140,12 +1145,14 @@ impl Compiler<'_> {
                     (Some(when), Scope::Line) => WhenPart::split(when),
                     _ => Vec::new(),
                 };
+                let require = require
+                    .map(|expr| self.condition(&expr, effective))
+                    .unwrap_or(Cond::Literal(Literal::Flag(true)));
                 RuleCheck::General {
                     scope,
                     when,
-                    require: require
-                        .map(|expr| self.condition(&expr, effective))
-                        .unwrap_or(Cond::Literal(Literal::Flag(true))),
+                    require_per_visit: scope == Scope::Line && !require.reads_line_in_focus(),
+                    require,
                     when_parts,
                 }
             }

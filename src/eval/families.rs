@@ -81,6 +81,7 @@ impl Run<'_> {
                 when,
                 require,
                 when_parts,
+                require_per_visit,
             } => {
                 let rule_address = std::ptr::from_ref(rule) as usize;
                 // Each line, or the visit (or claim) once: (the lines, whether once).
@@ -111,6 +112,8 @@ impl Run<'_> {
                 if per_visit == PerVisit::False {
                     return;
                 }
+                // A per-visit `require`'s yes or no, once a line has judged it.
+                let mut visit_require = None;
                 let targets = each_line
                     .iter()
                     .map(|&line| Some(line))
@@ -129,7 +132,17 @@ impl Run<'_> {
                         match when_verdict {
                             Some(Verdict::Flag(false)) => None,
                             Some(Verdict::Missing) => Some(Verdict::Missing),
-                            _ => Some(scope_view.test(require, needs)),
+                            _ => Some(match visit_require {
+                                Some(verdict) => verdict,
+                                None => {
+                                    let verdict = scope_view.test(require, needs);
+                                    // A missing fact is judged again: each line names it.
+                                    if *require_per_visit && matches!(verdict, Verdict::Flag(_)) {
+                                        visit_require = Some(verdict);
+                                    }
+                                    verdict
+                                }
+                            }),
                         }
                     };
                     let span = || {
