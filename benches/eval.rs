@@ -2,7 +2,8 @@
 //!
 //! The requirement: evaluating one compiled 4-line claim against the Medicare policy, with
 //! a PTP table of 10,000 rows, takes under 2 µs (median). Only `ppl::eval::evaluate` is in
-//! the timed loop of `evaluate/...`; reading the claim (`read_claim`) and rendering the
+//! the timed loop of `evaluate/...` (`..._reused_evaluator`: `Evaluator::evaluate`, its
+//! buffers kept from one iteration to the next, as a batch worker keeps them); reading the claim (`read_claim`) and rendering the
 //! report (`render_json`) are timed separately, so the figures show where the time goes.
 //!
 //! Setup, outside every timed loop: `policies/` (with `lib/` and `data/`) is copied into a
@@ -218,6 +219,11 @@ fn bench_eval(c: &mut Criterion) {
     });
     group.bench_function("medicare_4_lines_ptp_10k_no_findings", |b| {
         b.iter(|| ppl::eval::evaluate(black_box(&clean), black_box(&policies)))
+    });
+    // As a batch worker evaluates: one `Evaluator` whose buffers serve claim after claim.
+    let mut evaluator = ppl::eval::Evaluator::new();
+    group.bench_function("medicare_4_lines_ptp_10k_reused_evaluator", |b| {
+        b.iter(|| evaluator.evaluate(black_box(&claim), black_box(&policies)))
     });
     group.finish();
 

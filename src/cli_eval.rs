@@ -17,6 +17,7 @@ use crate::claim::{
 use crate::cli::{could_not_run, use_color, EvalFormat, SummaryFormat};
 use crate::cli_progress::{Progress, ProgressMode};
 use crate::compile::CompiledPolicies;
+use crate::eval::Evaluator;
 use crate::report::{self, BatchSummary, ClaimReport, ErrorDetail, ErrorRecord, Status};
 
 /// The compiled policies, and their sources for the human report.
@@ -156,6 +157,8 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
     let mut unreadable = false;
     let mut failed = false;
     let mut summary = BatchSummary::default();
+    // Its buffers serve every claim read whole (NDJSON streams have their own per chunk).
+    let mut evaluator = Evaluator::new();
     for path in options.files {
         let stdin = path == Path::new("-");
         let name = if stdin {
@@ -260,16 +263,18 @@ pub fn eval_command(options: &EvalOptions<'_>) -> ExitCode {
         }
         for (line, claim) in read {
             let result = match claim {
-                Ok(claim) => match evaluate(&claim, &policies.compiled, options.explain) {
-                    Ok(report) => Ok((claim, report)),
-                    Err(error) => Err(ErrorRecord {
-                        input_line: line,
-                        error: ErrorDetail {
-                            message: error.to_string(),
-                            path: error.path(),
-                        },
-                    }),
-                },
+                Ok(claim) => {
+                    match evaluate(&mut evaluator, &claim, &policies.compiled, options.explain) {
+                        Ok(report) => Ok((claim, report)),
+                        Err(error) => Err(ErrorRecord {
+                            input_line: line,
+                            error: ErrorDetail {
+                                message: error.to_string(),
+                                path: error.path(),
+                            },
+                        }),
+                    }
+                }
                 Err(claim_errors) => {
                     // A batch's error records carry the problem in NDJSON output.
                     let batch_output = input == InputFormat::X12 && format == EvalFormat::Ndjson;
@@ -399,14 +404,15 @@ fn write_fixed(
 }
 
 fn evaluate(
+    evaluator: &mut Evaluator,
     claim: &Claim,
     policies: &CompiledPolicies,
     explain: bool,
 ) -> Result<ClaimReport, crate::eval::EvalError> {
     if explain {
-        crate::eval::evaluate_explained(claim, policies)
+        evaluator.evaluate_explained(claim, policies)
     } else {
-        crate::eval::evaluate(claim, policies)
+        evaluator.evaluate(claim, policies)
     }
 }
 
@@ -601,11 +607,14 @@ impl Stream<'_> {
             unreadable: false,
             noted: Vec::new(),
         };
+        // One evaluator's buffers serve the chunk's claims. After a panic they
+        // are only stale, and each evaluation clears them first.
+        let mut evaluator = Evaluator::new();
         for line in chunk.lines() {
             output.claims += 1;
             let number = line.number;
             let evaluated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.evaluate_line(line, &mut output.noted)
+                self.evaluate_line(&mut evaluator, line, &mut output.noted)
             }))
             .unwrap_or_else(|_| {
                 Err(ErrorRecord {
@@ -639,6 +648,7 @@ impl Stream<'_> {
 
     fn evaluate_line(
         &self,
+        evaluator: &mut Evaluator,
         line: crate::batch::Line<'_>,
         noted: &mut Vec<String>,
     ) -> Result<(Claim, ClaimReport), ErrorRecord> {
@@ -654,7 +664,7 @@ impl Stream<'_> {
                 Err(problems) => return Err(error_record(line.number, &problems)),
             }
         }
-        match evaluate(&claim, self.policies, self.options.explain) {
+        match evaluate(evaluator, &claim, self.policies, self.options.explain) {
             Ok(report) => Ok((claim, report)),
             Err(error) => Err(ErrorRecord {
                 input_line: line.number,

@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap;
 use crate::check::{schema, Checked, DefRef, LoadedTable, Namespace};
 use crate::codes::{Modifier, ProcedureCode};
 use crate::codeset::{self, Resolved, SetValue};
+use crate::report::{PolicySpan, RuleTexts};
 use crate::syntax::*;
 use crate::tables::{MueTable, PtpTable};
 use crate::Date;
@@ -121,14 +122,11 @@ pub struct CompiledRule {
     pub severity: Severity,
     pub effective: DateRange,
     pub message: MessageTemplate,
-    pub help: Option<Arc<str>>,
-    pub carc: Option<Arc<str>>,
-    pub rarc: Option<Arc<str>>,
-    pub cite: Option<Arc<str>>,
+    /// The id, the place and the help, CARC, RARC and citation as the
+    /// report writes them, shared by the rule's findings.
+    pub texts: Arc<RuleTexts>,
     pub fix: Option<Fix>,
     pub location: PolicyLocation,
-    /// `location.file` as the report writes it.
-    pub file_name: Arc<str>,
     /// `None`: the rule is about every line.
     pub codes: Option<VersionedSet>,
     pub places: Option<VersionedSet>,
@@ -259,7 +257,74 @@ pub enum RuleCheck {
         scope: Scope,
         when: Option<Cond>,
         require: Cond,
+        /// A `for line` rule's `when`, split for judging once per visit what
+        /// does not change from line to line (empty: `when` is judged whole).
+        when_parts: Vec<WhenPart>,
+        /// A `for line` rule whose `require` reads nothing of the line: its
+        /// verdict is the same on every line of a visit, so a yes or no found
+        /// on one line serves the others.
+        require_per_visit: bool,
     },
+}
+
+/// One operand of the `and`s at the top of a `for line` rule's `when`
+/// (`a and b and c` is `(a and b) and c`: the parts are `a`, `b`, `c`).
+///
+/// A part that reads nothing of the line in focus has the same verdict on
+/// every line of a visit, so it is judged once per visit: when it is false,
+/// so is `when` on every line; when it is true, the lines judge only the
+/// other parts. Either way the verdict and the missing facts are the ones
+/// judging `when` whole gives.
+#[derive(Clone, Debug)]
+pub struct WhenPart {
+    pub cond: Cond,
+    /// Judged once per visit: it reads no fact of the line in focus.
+    pub per_visit: bool,
+}
+
+impl WhenPart {
+    /// `when` split at its top-level `and`s, or nothing when no part could
+    /// be judged once per visit (the split would only cost).
+    fn split(when: &Cond) -> Vec<WhenPart> {
+        let mut parts = Vec::new();
+        let mut left = when;
+        while let Cond::And(a, b) = left {
+            parts.push(b.as_ref());
+            left = a;
+        }
+        parts.push(left);
+        parts.reverse();
+        if parts.len() < 2 || parts.iter().all(|part| part.reads_line_in_focus()) {
+            return Vec::new();
+        }
+        parts
+            .into_iter()
+            .map(|cond| WhenPart {
+                cond: cond.clone(),
+                per_visit: !cond.reads_line_in_focus(),
+            })
+            .collect()
+    }
+}
+
+impl Cond {
+    /// Whether judging the condition reads a fact of the line in focus
+    /// (`line.*`). A `count`/`sum` filter's `line` is each line counted, not
+    /// the one in focus, so the filter does not count.
+    fn reads_line_in_focus(&self) -> bool {
+        let reads = |field: &FieldRef| matches!(field.field, Field::Line(_));
+        match self {
+            Cond::Field(field) | Cond::Present(field) => reads(field),
+            Cond::Count { list, .. } | Cond::Sum { list, .. } => reads(list),
+            Cond::Literal(_) | Cond::Constant { .. } | Cond::Word(_) => false,
+            Cond::Not(inner) => inner.reads_line_in_focus(),
+            Cond::And(a, b) | Cond::Or(a, b) | Cond::Compare(_, a, b) | Cond::Arith(_, a, b) => {
+                a.reads_line_in_focus() || b.reads_line_in_focus()
+            }
+            Cond::InSet { value, .. } | Cond::InWords { value, .. } => value.reads_line_in_focus(),
+            Cond::Includes { list, .. } => list.reads_line_in_focus(),
+        }
+    }
 }
 
 /// A condition of a general rule, compiled: paths resolved to the claim fact
@@ -891,17 +956,24 @@ impl Compiler<'_> {
             severity: Severity::Deny,
             effective,
             message: MessageTemplate::default(),
-            help: None,
-            carc: None,
-            rarc: None,
-            cite: None,
+            texts: Arc::new(RuleTexts {
+                id: rule.id.value.as_str().into(),
+                policy_span: PolicySpan {
+                    file: file.path.display().to_string().into(),
+                    line,
+                    column,
+                },
+                help: None,
+                carc: None,
+                rarc: None,
+                citation: None,
+            }),
             fix: None,
             location: PolicyLocation {
                 file: file.path.clone(),
                 line,
                 column,
             },
-            file_name: file.path.display().to_string().into(),
             codes: None,
             places: None,
             plans: None,
@@ -909,6 +981,8 @@ impl Compiler<'_> {
                 scope: Scope::Line,
                 when: None,
                 require: Cond::Literal(Literal::Flag(true)),
+                when_parts: Vec::new(),
+                require_per_visit: false,
             },
         };
         let set = |expr: &SetExpr, kind: CodeKind| self.versioned_set(expr, kind, effective);
@@ -934,6 +1008,8 @@ impl Compiler<'_> {
         let mut scope = Scope::Line;
         let mut when = None;
         let mut require = None;
+        let mut texts = RuleTexts::clone(&compiled.texts);
+        texts.id = Arc::clone(&compiled.id);
         for setting in &rule.settings {
             match &setting.kind {
                 SettingKind::Category(category) => compiled.category = *category,
@@ -942,10 +1018,10 @@ impl Compiler<'_> {
                     compiled.message =
                         MessageTemplate::parse(&template.text, |name| self.constant(name))
                 }
-                SettingKind::Help(help) => compiled.help = Some(help.as_str().into()),
-                SettingKind::Carc(code) => compiled.carc = Some(code.value.as_str().into()),
-                SettingKind::Rarc(code) => compiled.rarc = Some(code.value.as_str().into()),
-                SettingKind::Cite(cite) => compiled.cite = Some(cite.as_str().into()),
+                SettingKind::Help(help) => texts.help = Some(help.as_str().into()),
+                SettingKind::Carc(code) => texts.carc = Some(code.value.as_str().into()),
+                SettingKind::Rarc(code) => texts.rarc = Some(code.value.as_str().into()),
+                SettingKind::Cite(cite) => texts.citation = Some(cite.as_str().into()),
                 SettingKind::Fix(fix) => compiled.fix = Some(fix.clone()),
                 SettingKind::Codes(expr) => compiled.codes = Some(set(expr, CodeKind::Procedure)),
                 SettingKind::Places(expr) => compiled.places = Some(set(expr, CodeKind::Place)),
@@ -1063,14 +1139,25 @@ impl Compiler<'_> {
                 supported_by,
                 excluded_by,
             },
-            Family::General => RuleCheck::General {
-                scope,
-                when: when.map(|expr| self.condition(&expr, effective)),
-                require: require
+            Family::General => {
+                let when = when.map(|expr| self.condition(&expr, effective));
+                let when_parts = match (&when, scope) {
+                    (Some(when), Scope::Line) => WhenPart::split(when),
+                    _ => Vec::new(),
+                };
+                let require = require
                     .map(|expr| self.condition(&expr, effective))
-                    .unwrap_or(Cond::Literal(Literal::Flag(true))),
-            },
+                    .unwrap_or(Cond::Literal(Literal::Flag(true)));
+                RuleCheck::General {
+                    scope,
+                    when,
+                    require_per_visit: scope == Scope::Line && !require.reads_line_in_focus(),
+                    require,
+                    when_parts,
+                }
+            }
         };
+        compiled.texts = Arc::new(texts);
         Some(compiled)
     }
 

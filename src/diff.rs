@@ -157,7 +157,10 @@ pub fn compare(
 }
 
 fn same(a: &Finding, b: &Finding) -> bool {
-    a.severity == b.severity && a.message == b.message && a.carc == b.carc && a.rarc == b.rarc
+    a.severity == b.severity
+        && a.message == b.message
+        && a.rule.carc == b.rule.carc
+        && a.rule.rarc == b.rule.rarc
 }
 
 /// Findings matched by (rule, line): equal pairs cancel, unequal pairs are
@@ -166,13 +169,13 @@ fn finding_changes(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
     type Key<'f> = (Option<usize>, &'f str);
     let mut keys: BTreeMap<Key<'_>, (Vec<&Finding>, Vec<&Finding>)> = BTreeMap::new();
     for finding in old {
-        keys.entry((finding.line, &finding.rule))
+        keys.entry((finding.line, &finding.rule.id))
             .or_default()
             .0
             .push(finding);
     }
     for finding in new {
-        keys.entry((finding.line, &finding.rule))
+        keys.entry((finding.line, &finding.rule.id))
             .or_default()
             .1
             .push(finding);
@@ -234,12 +237,12 @@ fn denials(claim: &Claim, findings: &[Finding]) -> Vec<BTreeSet<String>> {
         match finding.line {
             Some(line) => {
                 if let Some(rules) = denied.get_mut(line) {
-                    rules.insert(finding.rule.to_string());
+                    rules.insert(finding.rule.id.to_string());
                 }
             }
             None => {
                 for rules in &mut denied {
-                    rules.insert(finding.rule.to_string());
+                    rules.insert(finding.rule.id.to_string());
                 }
             }
         }
@@ -626,7 +629,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
-    use crate::report::{LineReport, PolicySpan};
+    use crate::report::{LineReport, PolicySpan, RuleTexts};
     use crate::syntax::Category;
 
     const CLAIM: &str = r#"{"id": "C1", "payer": "p", "date_of_service": "2026-03-02", "place_of_service": "11", "diagnoses": ["I69.351"], "provider": {"npi": "1234567893", "discipline": "PT", "role": "therapist"}, "lines": [{"code": "97110", "units": 1, "charge": 10.00}, {"code": "97140", "units": 1}]}"#;
@@ -642,22 +645,24 @@ mod tests {
         message: &str,
     ) -> Finding {
         Finding {
-            rule: rule.into(),
+            rule: std::sync::Arc::new(RuleTexts {
+                id: rule.into(),
+                policy_span: PolicySpan {
+                    file: "p.ppl".into(),
+                    line: 1,
+                    column: 1,
+                },
+                help: None,
+                carc: None,
+                rarc: None,
+                citation: None,
+            }),
             category: Category::Other,
             severity,
             missing: Vec::new(),
             message: message.to_owned(),
             line,
             claim_span: None,
-            policy_span: PolicySpan {
-                file: "p.ppl".into(),
-                line: 1,
-                column: 1,
-            },
-            help: None,
-            carc: None,
-            rarc: None,
-            citation: None,
             fix: None,
         }
     }

@@ -275,7 +275,7 @@ impl<'a> Page<'a> {
         for paragraph in self.describe(version) {
             let _ = writeln!(out, "{paragraph}\n");
         }
-        if let Some(help) = &rule.help {
+        if let Some(help) = &rule.texts.help {
             let _ = writeln!(out, "What to do: {help}\n");
         }
         if !several {
@@ -315,7 +315,7 @@ impl<'a> Page<'a> {
         if let Some(fix) = &rule.fix {
             let _ = writeln!(out, "- **Automatic fix:** {}", fix_words(fix));
         }
-        if let Some(cite) = &rule.cite {
+        if let Some(cite) = &rule.texts.citation {
             let _ = writeln!(out, "- **Source:** {cite}");
         }
         let _ = writeln!(
@@ -975,10 +975,10 @@ fn capitalize(text: &str) -> String {
 
 fn outcome(rule: &CompiledRule) -> String {
     let mut codes = Vec::new();
-    if let Some(carc) = &rule.carc {
+    if let Some(carc) = &rule.texts.carc {
         codes.push(format!("CARC {carc}"));
     }
-    if let Some(rarc) = &rule.rarc {
+    if let Some(rarc) = &rule.texts.rarc {
         codes.push(format!("RARC {rarc}"));
     }
     match rule.severity {

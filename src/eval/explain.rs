@@ -78,7 +78,7 @@ impl Run<'_> {
                         facts.push(fact("minutes documented for this line", minutes));
                         facts.push(fact("unit method", method.keyword().replace('_', " ")));
                         let supported = line
-                            .and_then(|l| self.supported.get(l).copied().flatten())
+                            .and_then(|l| self.buffers.supported.get(l).copied().flatten())
                             .map_or_else(|| "cannot be told".to_owned(), |s| s.to_string());
                         facts.push(fact("units the minutes support", supported));
                     }

@@ -1,7 +1,7 @@
 //! What each family of rule checks on a visit's lines.
 
-use super::units::{block_units, cms_allocation, midpoint_units, saturating_sum};
-use super::value::{self, Value, Verdict};
+use super::units::{block_units, midpoint_units, saturating_sum};
+use super::value::{self, PerVisit, Value, Verdict};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
 use crate::codes::Modifier;
@@ -80,6 +80,8 @@ impl Run<'_> {
                 scope,
                 when,
                 require,
+                when_parts,
+                require_per_visit,
             } => {
                 let rule_address = std::ptr::from_ref(rule) as usize;
                 // Each line, or the visit (or claim) once: (the lines, whether once).
@@ -88,8 +90,8 @@ impl Run<'_> {
                     // A visit rule once per visit; a claim rule once, on the first
                     // visit that has a line it is about.
                     RuleScope::Visit => (&[], true),
-                    RuleScope::Claim if !self.claim_rules_done.contains(&rule_address) => {
-                        self.claim_rules_done.push(rule_address);
+                    RuleScope::Claim if !self.buffers.claim_rules_done.contains(&rule_address) => {
+                        self.buffers.claim_rules_done.push(rule_address);
                         (&[], true)
                     }
                     RuleScope::Claim => (&[], false),
@@ -100,6 +102,18 @@ impl Run<'_> {
                 } else {
                     visit
                 };
+                // What of `when` does not read the line is judged once here.
+                let per_visit = if when_parts.is_empty() {
+                    PerVisit::Undecided
+                } else {
+                    self.scope(date, scope_lines, None)
+                        .test_per_visit(when_parts, &mut self.buffers.needs)
+                };
+                if per_visit == PerVisit::False {
+                    return;
+                }
+                // A per-visit `require`'s yes or no, once a line has judged it.
+                let mut visit_require = None;
                 let targets = each_line
                     .iter()
                     .map(|&line| Some(line))
@@ -107,11 +121,28 @@ impl Run<'_> {
                 for line in targets {
                     let judged = {
                         let scope_view = self.scope(date, scope_lines, line);
-                        let needs = &mut self.needs;
-                        match when.as_ref().map(|when| scope_view.test(when, needs)) {
+                        let needs = &mut self.buffers.needs;
+                        let when_verdict = match when {
+                            Some(_) if per_visit == PerVisit::True => {
+                                Some(scope_view.test_line_parts(when_parts, needs))
+                            }
+                            Some(when) => Some(scope_view.test(when, needs)),
+                            None => None,
+                        };
+                        match when_verdict {
                             Some(Verdict::Flag(false)) => None,
                             Some(Verdict::Missing) => Some(Verdict::Missing),
-                            _ => Some(scope_view.test(require, needs)),
+                            _ => Some(match visit_require {
+                                Some(verdict) => verdict,
+                                None => {
+                                    let verdict = scope_view.test(require, needs);
+                                    // A missing fact is judged again: each line names it.
+                                    if *require_per_visit && matches!(verdict, Verdict::Flag(_)) {
+                                        visit_require = Some(verdict);
+                                    }
+                                    verdict
+                                }
+                            }),
                         }
                     };
                     let span = || {
@@ -137,7 +168,7 @@ impl Run<'_> {
                         }
                         Some(Verdict::Missing) => {
                             let span = span();
-                            let paths = self.needs.take();
+                            let paths = self.buffers.needs.take();
                             self.undetermined(rule, line, span, paths);
                         }
                         _ => {}
@@ -296,17 +327,20 @@ impl Run<'_> {
             })
             .map(|l| format!("/lines/{l}/minutes"))
             .collect();
-        let minutes: Vec<u32> = lines
-            .iter()
-            .map(|&l| {
-                self.claim
-                    .lines
-                    .get(l)
-                    .and_then(|line| line.minutes.as_ref())
-                    .map_or(0, |m| m.value)
-            })
-            .collect();
-        let billed: Vec<u32> = lines.iter().map(|&l| self.billed(l)).collect();
+        // Worked out in the evaluator's buffers, given back at the end.
+        let mut buffers = std::mem::take(&mut self.buffers.units);
+        let mut minutes = std::mem::take(&mut buffers.minutes);
+        minutes.clear();
+        minutes.extend(lines.iter().map(|&l| {
+            self.claim
+                .lines
+                .get(l)
+                .and_then(|line| line.minutes.as_ref())
+                .map_or(0, |m| m.value)
+        }));
+        let mut billed = std::mem::take(&mut buffers.billed);
+        billed.clear();
+        billed.extend(lines.iter().map(|&l| self.billed(l)));
         let sum = saturating_sum(minutes.iter().copied());
         let single_date = self.visits.len() == 1;
         let documented_total = self
@@ -318,16 +352,17 @@ impl Run<'_> {
             .filter(|total| single_date && *total >= sum);
         let total = documented_total.unwrap_or(sum);
         // Pooled: one missing line's minutes leaves the whole visit undecided.
-        let allocation = (method == UnitMethod::TotalTime && missing.is_empty())
-            .then(|| cms_allocation(&minutes, total, Some(&billed)));
+        let allocated = method == UnitMethod::TotalTime && missing.is_empty();
+        if allocated {
+            buffers.allocate(&minutes, total, Some(&billed));
+        }
         for (position, (&line, &line_minutes)) in lines.iter().zip(&minutes).enumerate() {
             let Some(claim_line) = self.claim.lines.get(line) else {
                 continue;
             };
             let supported = match method {
-                UnitMethod::TotalTime => allocation
-                    .as_ref()
-                    .and_then(|units| units.get(position).copied()),
+                UnitMethod::TotalTime if allocated => buffers.units.get(position).copied(),
+                UnitMethod::TotalTime => None,
                 UnitMethod::Midpoint => claim_line
                     .minutes
                     .is_some()
@@ -348,7 +383,7 @@ impl Run<'_> {
                 self.undetermined(rule, Some(line), span(), needs);
                 continue;
             };
-            if let Some(slot) = self.supported.get_mut(line) {
+            if let Some(slot) = self.buffers.supported.get_mut(line) {
                 slot.get_or_insert(supported);
             }
             let units_billed = claim_line.units.value;
@@ -388,6 +423,9 @@ impl Run<'_> {
                 );
             }
         }
+        buffers.minutes = minutes;
+        buffers.billed = billed;
+        self.buffers.units = buffers;
     }
 
     fn pairing(

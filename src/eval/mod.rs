@@ -15,7 +15,6 @@ use crate::compile::RuleCheck;
 use crate::compile::{CompiledPolicies, CompiledPolicy, CompiledRule, Segment};
 use crate::report::{
     ClaimReport, ClaimSpanOut, Explanation, Finding, FindingSeverity, FixOp, FixOut, LineReport,
-    PolicySpan,
 };
 use crate::syntax::{Family, Scope, Severity};
 use crate::Date;
@@ -42,18 +41,7 @@ impl EvalError {
 
 /// Evaluates one claim against the policy of its payer.
 pub fn evaluate(claim: &Claim, policies: &CompiledPolicies) -> Result<ClaimReport, EvalError> {
-    let payer = &claim.payer.value;
-    let Some(policy) = policies.payers.get(payer) else {
-        let suggestion =
-            crate::diagnostics::did_you_mean(payer, policies.payers.keys().map(String::as_str))
-                .map(|hint| format!("; {hint}"))
-                .unwrap_or_default();
-        return Err(EvalError::UnknownPayer {
-            payer: payer.clone(),
-            suggestion,
-        });
-    };
-    evaluate_with(claim, policy, false)
+    Evaluator::new().evaluate(claim, policies)
 }
 
 /// Like [`evaluate`], and the report explains how each rule was applied
@@ -62,10 +50,7 @@ pub fn evaluate_explained(
     claim: &Claim,
     policies: &CompiledPolicies,
 ) -> Result<ClaimReport, EvalError> {
-    match policies.payers.get(&claim.payer.value) {
-        Some(policy) => evaluate_with(claim, policy, true),
-        None => evaluate(claim, policies),
-    }
+    Evaluator::new().evaluate_explained(claim, policies)
 }
 
 /// Evaluates one claim against one compiled policy; with `explain`, the
@@ -75,27 +60,127 @@ pub fn evaluate_with(
     policy: &CompiledPolicy,
     explain: bool,
 ) -> Result<ClaimReport, EvalError> {
-    let mut dates = Vec::with_capacity(claim.lines.len());
-    for (index, line) in claim.lines.iter().enumerate() {
-        dates.push(
-            claim
-                .line_date(line)
-                .ok_or(EvalError::NoDate { line: index })?,
-        );
+    Evaluator::new().evaluate_with(claim, policy, explain)
+}
+
+/// Evaluates claim after claim, keeping its working buffers (line dates,
+/// visits, the grouping of lines by rule, the unit rule's minutes) from one
+/// claim to the next instead of allocating them for each: for a batch, one
+/// per worker. Its reports are those of [`evaluate`].
+#[derive(Default)]
+pub struct Evaluator {
+    scratch: Scratch,
+}
+
+/// The buffers an [`Evaluator`] keeps: cleared, never shrunk, between claims.
+#[derive(Default)]
+struct Scratch {
+    dates: Vec<Date>,
+    visits: Visits,
+    by_rule: RuleLines,
+    buffers: RunBuffers,
+}
+
+/// The buffers a [`Run`] works in, lent to it for one claim.
+#[derive(Default)]
+struct RunBuffers {
+    /// Per line, the units a unit rule supports.
+    supported: Vec<Option<u32>>,
+    /// Claim-wide general rules already judged (by address: once per claim).
+    claim_rules_done: Vec<usize>,
+    /// The paths of the facts the condition being judged found missing.
+    needs: value::Needs,
+    units: units::Buffers,
+}
+
+impl Evaluator {
+    pub fn new() -> Self {
+        Self::default()
     }
-    let visits = Visits::of(&dates);
-    let mut run = Run {
-        claim,
-        policy,
-        visits: &visits,
-        findings: Vec::new(),
-        supported: vec![None; claim.lines.len()],
-        claim_rules_done: Vec::new(),
-        needs: value::Needs::default(),
-    };
+
+    /// [`evaluate`], in this evaluator's buffers.
+    pub fn evaluate(
+        &mut self,
+        claim: &Claim,
+        policies: &CompiledPolicies,
+    ) -> Result<ClaimReport, EvalError> {
+        let payer = &claim.payer.value;
+        let Some(policy) = policies.payers.get(payer) else {
+            let suggestion =
+                crate::diagnostics::did_you_mean(payer, policies.payers.keys().map(String::as_str))
+                    .map(|hint| format!("; {hint}"))
+                    .unwrap_or_default();
+            return Err(EvalError::UnknownPayer {
+                payer: payer.clone(),
+                suggestion,
+            });
+        };
+        self.evaluate_with(claim, policy, false)
+    }
+
+    /// [`evaluate_explained`], in this evaluator's buffers.
+    pub fn evaluate_explained(
+        &mut self,
+        claim: &Claim,
+        policies: &CompiledPolicies,
+    ) -> Result<ClaimReport, EvalError> {
+        match policies.payers.get(&claim.payer.value) {
+            Some(policy) => self.evaluate_with(claim, policy, true),
+            None => self.evaluate(claim, policies),
+        }
+    }
+
+    /// [`evaluate_with`], in this evaluator's buffers.
+    pub fn evaluate_with(
+        &mut self,
+        claim: &Claim,
+        policy: &CompiledPolicy,
+        explain: bool,
+    ) -> Result<ClaimReport, EvalError> {
+        let Scratch {
+            dates,
+            visits,
+            by_rule,
+            buffers,
+        } = &mut self.scratch;
+        dates.clear();
+        dates.reserve(claim.lines.len());
+        for (index, line) in claim.lines.iter().enumerate() {
+            dates.push(
+                claim
+                    .line_date(line)
+                    .ok_or(EvalError::NoDate { line: index })?,
+            );
+        }
+        visits.fill(dates);
+        let mut run = Run {
+            claim,
+            policy,
+            visits,
+            findings: Vec::new(),
+            // Lent to the run, and taken back below.
+            buffers: std::mem::take(buffers),
+        };
+        run.buffers.supported.clear();
+        run.buffers.supported.resize(claim.lines.len(), None);
+        run.buffers.claim_rules_done.clear();
+        run.buffers.needs.clear();
+        let report = judge_visits(&mut run, dates, by_rule, explain);
+        *buffers = run.buffers;
+        Ok(report)
+    }
+}
+
+/// Judges every visit of the claim `run` holds and writes the report.
+fn judge_visits(
+    run: &mut Run<'_>,
+    dates: &[Date],
+    by_rule: &mut RuleLines,
+    explain: bool,
+) -> ClaimReport {
+    let (claim, policy, visits) = (run.claim, run.policy, run.visits);
     let mut explanation: Vec<Explanation> = Vec::new();
     let mut explained_claim_rules = std::collections::BTreeSet::new();
-    let mut by_rule = RuleLines::default();
     for (date, lines) in visits.iter() {
         // At most this many (rule, line) pairs: room for them all at once.
         let most: usize = lines
@@ -160,16 +245,13 @@ pub fn evaluate_with(
             }
         }
     }
-    let Run {
-        mut findings,
-        supported,
-        ..
-    } = run;
+    let mut findings = std::mem::take(&mut run.findings);
+    let supported = &run.buffers.supported;
     findings.sort_by(|a, b| {
         let line = |f: &Finding| f.line.map_or(usize::MAX, |line| line);
         line(a)
             .cmp(&line(b))
-            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.rule.id.cmp(&b.rule.id))
             .then_with(|| a.message.cmp(&b.message))
     });
     findings.dedup();
@@ -191,7 +273,7 @@ pub fn evaluate_with(
             }
         })
         .collect();
-    Ok(ClaimReport {
+    ClaimReport {
         claim_id: claim.id.value.clone(),
         payer: policy.id.clone(),
         status: ClaimReport::status_of(&findings),
@@ -205,7 +287,7 @@ pub fn evaluate_with(
             explanation
         }),
         provenance: claim.provenance.as_ref().map(report_provenance),
-    })
+    }
 }
 
 /// A visit's lines grouped by the rule versions they meet: in rule order, each
@@ -275,6 +357,7 @@ impl RuleLines {
 }
 
 /// The claim's visits: lines that share a date of service, in date order.
+#[derive(Default)]
 pub(crate) struct Visits {
     /// Every line's index in claim order, then the same indexes visit after
     /// visit (claim order within a visit): one buffer for both.
@@ -286,30 +369,27 @@ pub(crate) struct Visits {
 }
 
 impl Visits {
-    /// `dates`: each line's date of service, in claim order.
-    fn of(dates: &[Date]) -> Self {
+    /// Refills the visits from `dates`: each line's date of service, in claim order.
+    fn fill(&mut self, dates: &[Date]) {
         let count = dates.len();
-        let mut indexes = Vec::with_capacity(count * 2);
-        indexes.extend(0..count);
-        indexes.extend(0..count);
-        let lines = indexes.get_mut(count..).unwrap_or_default();
+        self.count = count;
+        self.indexes.clear();
+        self.indexes.reserve(count * 2);
+        self.indexes.extend(0..count);
+        self.indexes.extend(0..count);
+        let lines = self.indexes.get_mut(count..).unwrap_or_default();
         // Stable: claim order within a date.
         lines.sort_by_key(|&index| dates.get(index).copied());
-        let mut spans: Vec<(Date, std::ops::Range<usize>)> = Vec::new();
+        self.spans.clear();
         for (position, date) in lines
             .iter()
             .filter_map(|&index| dates.get(index))
             .enumerate()
         {
-            match spans.last_mut() {
+            match self.spans.last_mut() {
                 Some((last, range)) if last == date => range.end = position + 1,
-                _ => spans.push((*date, position..position + 1)),
+                _ => self.spans.push((*date, position..position + 1)),
             }
-        }
-        Self {
-            indexes,
-            count,
-            spans,
         }
     }
 
@@ -349,12 +429,7 @@ struct Run<'a> {
     policy: &'a CompiledPolicy,
     visits: &'a Visits,
     findings: Vec<Finding>,
-    /// Per line, the units a unit rule supports.
-    supported: Vec<Option<u32>>,
-    /// Claim-wide general rules already judged (by address: once per claim).
-    claim_rules_done: Vec<usize>,
-    /// The paths of the facts the condition being judged found missing.
-    needs: value::Needs,
+    buffers: RunBuffers,
 }
 
 /// What a finding says, before it is attached to its rule.
@@ -451,7 +526,7 @@ impl<'a> Run<'a> {
                 .reserve(self.claim.lines.len().saturating_mul(2));
         }
         self.findings.push(Finding {
-            rule: rule.id.clone(),
+            rule: Arc::clone(&rule.texts),
             category: rule.category,
             severity,
             missing,
@@ -462,15 +537,6 @@ impl<'a> Run<'a> {
                 start: span.start,
                 end: span.end,
             }),
-            policy_span: PolicySpan {
-                file: rule.file_name.clone(),
-                line: rule.location.line,
-                column: rule.location.column,
-            },
-            help: rule.help.clone(),
-            carc: rule.carc.clone(),
-            rarc: rule.rarc.clone(),
-            citation: rule.cite.clone(),
             fix,
         });
     }

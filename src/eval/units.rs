@@ -40,34 +40,60 @@ pub fn saturating_sum(values: impl IntoIterator<Item = u32>) -> u32 {
 /// `billed` (the units on the claim, if given) decides, so a biller's
 /// permitted choice is never called wrong; otherwise the earlier line takes it.
 pub fn cms_allocation(minutes: &[u32], total_minutes: u32, billed: Option<&[u32]>) -> Vec<u32> {
-    // Full units first: `units` starts as each line's full units.
-    let mut units: Vec<u32> = minutes.iter().map(|m| m / UNIT_MINUTES).collect();
-    let full_sum = saturating_sum(units.iter().copied());
-    let mut remaining = total_time_units(total_minutes).saturating_sub(full_sum);
-    // Lines with minutes left over, most first; among equals, the biller's
-    // choice (a line billed one unit above its full units) first, then line order.
-    let mut candidates: Vec<(usize, u32, bool)> = minutes
-        .iter()
-        .enumerate()
-        .map(|(index, m)| {
-            let full = m / UNIT_MINUTES;
-            let leftover = m - full * UNIT_MINUTES;
-            let chosen = billed.and_then(|b| b.get(index)).is_some_and(|&b| b > full);
-            (index, leftover, chosen)
-        })
-        .filter(|(_, leftover, _)| *leftover > 0)
-        .collect();
-    candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-    for (index, _, _) in candidates {
-        if remaining == 0 {
-            break;
-        }
-        if let Some(slot) = units.get_mut(index) {
-            *slot += 1;
-            remaining -= 1;
+    let mut buffers = Buffers::default();
+    buffers.allocate(minutes, total_minutes, billed);
+    buffers.units
+}
+
+/// What the unit rule works in: an evaluator keeps them from claim to claim.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    /// Each line's documented minutes (0 when missing).
+    pub minutes: Vec<u32>,
+    /// Each line's billed units.
+    pub billed: Vec<u32>,
+    /// Each line's units, as [`cms_allocation`] gives them.
+    pub units: Vec<u32>,
+    /// (line position, minutes left over, billed above its full units).
+    candidates: Vec<(usize, u32, bool)>,
+}
+
+impl Buffers {
+    /// [`cms_allocation`] into `self.units`.
+    pub fn allocate(&mut self, minutes: &[u32], total_minutes: u32, billed: Option<&[u32]>) {
+        // Full units first: `units` starts as each line's full units.
+        let units = &mut self.units;
+        units.clear();
+        units.extend(minutes.iter().map(|m| m / UNIT_MINUTES));
+        let full_sum = saturating_sum(units.iter().copied());
+        let mut remaining = total_time_units(total_minutes).saturating_sub(full_sum);
+        // Lines with minutes left over, most first; among equals, the biller's
+        // choice (a line billed one unit above its full units) first, then line order.
+        let candidates = &mut self.candidates;
+        candidates.clear();
+        candidates.extend(
+            minutes
+                .iter()
+                .enumerate()
+                .map(|(index, m)| {
+                    let full = m / UNIT_MINUTES;
+                    let leftover = m - full * UNIT_MINUTES;
+                    let chosen = billed.and_then(|b| b.get(index)).is_some_and(|&b| b > full);
+                    (index, leftover, chosen)
+                })
+                .filter(|(_, leftover, _)| *leftover > 0),
+        );
+        candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+        for &(index, _, _) in candidates.iter() {
+            if remaining == 0 {
+                break;
+            }
+            if let Some(slot) = units.get_mut(index) {
+                *slot += 1;
+                remaining -= 1;
+            }
         }
     }
-    units
 }
 
 #[cfg(test)]

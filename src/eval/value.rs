@@ -10,7 +10,7 @@ use crate::codes::{DiagnosisCode, Modifier, PlaceOfService, ProcedureCode};
 use crate::codeset::SetValue;
 use crate::compile::{
     CompiledPolicy, Cond, DocumentationField, Field, FieldRef, HistoryField, LineField, Record,
-    VersionedSet,
+    VersionedSet, WhenPart,
 };
 use crate::syntax::{ArithOp, CompareOp, Literal};
 use crate::Date;
@@ -117,6 +117,17 @@ impl Verdict {
             Verdict::Missing | Verdict::Other => Value::Missing,
         }
     }
+}
+
+/// What the per-visit parts of a split `when` come to on a visit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PerVisit {
+    /// All true: each line judges only its own parts.
+    True,
+    /// One is false: `when` is false on every line of the visit.
+    False,
+    /// One needs a missing fact: `when` is judged whole on each line.
+    Undecided,
 }
 
 /// A list fact, read in place from the claim.
@@ -830,6 +841,65 @@ impl<'a> Scope<'a> {
             },
             _ => Verdict::of(self.judge(cond, needs)),
         }
+    }
+
+    /// The per-visit parts of a split `when` (see [`WhenPart`]), judged with
+    /// no line in focus. Leaves `needs` as it found it.
+    pub fn test_per_visit(&self, parts: &[WhenPart], needs: &mut Needs) -> PerVisit {
+        let mark = needs.mark();
+        let mut all_true = true;
+        for part in parts.iter().filter(|part| part.per_visit) {
+            match self.test(&part.cond, needs) {
+                Verdict::Flag(true) => {}
+                Verdict::Flag(false) => {
+                    needs.forget_since(mark);
+                    return PerVisit::False;
+                }
+                // A missing fact: `when` is judged whole on each line, which
+                // names the fact where judging it whole would.
+                Verdict::Missing | Verdict::Other => all_true = false,
+            }
+        }
+        needs.forget_since(mark);
+        if all_true {
+            PerVisit::True
+        } else {
+            PerVisit::Undecided
+        }
+    }
+
+    /// [`Scope::test`] of a split `when` whose per-visit parts are all true:
+    /// the other parts joined by `and` left to right, as `when` is written,
+    /// so the verdict and the missing facts are those of `when` judged whole.
+    pub fn test_line_parts(&self, parts: &[WhenPart], needs: &mut Needs) -> Verdict {
+        let mark = needs.mark();
+        let mut verdict = None;
+        for part in parts {
+            let mut right = || {
+                if part.per_visit {
+                    Verdict::Flag(true)
+                } else {
+                    self.test(&part.cond, needs)
+                }
+            };
+            // What `Cond::And` does with the parts so far on the left.
+            verdict = Some(match verdict {
+                None => right(),
+                Some(Verdict::Flag(false)) => return Verdict::Flag(false),
+                Some(left) => match (left, right()) {
+                    (_, Verdict::Flag(false)) => {
+                        needs.forget_since(mark);
+                        Verdict::Flag(false)
+                    }
+                    (Verdict::Flag(true), Verdict::Flag(true)) => Verdict::Flag(true),
+                    _ => {
+                        needs.dedup_since(mark);
+                        Verdict::Missing
+                    }
+                },
+            });
+        }
+        verdict.unwrap_or(Verdict::Flag(true))
     }
 
     /// [`Scope::judge`] of an operand: a field or literal (most operands) is

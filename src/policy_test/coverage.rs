@@ -137,7 +137,7 @@ impl Collector {
             .findings
             .iter()
             .filter(|f| f.severity != FindingSeverity::Undetermined)
-            .map(|f| &*f.rule)
+            .map(|f| &*f.rule.id)
             .collect();
         let mut passed: Vec<&str> = Vec::new();
         for explanation in report.explanation.iter().flatten() {

@@ -384,7 +384,7 @@ fn run_test(
                 .findings
                 .iter()
                 .map(|f| FindingSummary {
-                    rule: f.rule.to_string(),
+                    rule: f.rule.id.to_string(),
                     severity: f.severity,
                     line: f.line,
                     message: f.message.clone(),
@@ -452,7 +452,7 @@ fn compare(expect: &Expect, report: &ClaimReport) -> Vec<Mismatch> {
     for fires in &expect.fires {
         let wanted = &fires.value;
         let matched = report.findings.iter().any(|f| {
-            *f.rule == *wanted.rule
+            *f.rule.id == *wanted.rule
                 && f.severity == wanted.severity
                 && wanted.line.is_none_or(|line| f.line == Some(line))
         });
@@ -473,7 +473,7 @@ fn compare(expect: &Expect, report: &ClaimReport) -> Vec<Mismatch> {
         }
     }
     for rule in &expect.does_not_fire {
-        if report.findings.iter().any(|f| *f.rule == *rule.value) {
+        if report.findings.iter().any(|f| *f.rule.id == *rule.value) {
             mismatches.push(Mismatch {
                 place: rule.place,
                 expected: format!("does not fire {}", rule.value),
@@ -504,7 +504,7 @@ fn findings_of(report: &ClaimReport, rule: &str) -> String {
     let given: Vec<String> = report
         .findings
         .iter()
-        .filter(|f| &*f.rule == rule)
+        .filter(|f| &*f.rule.id == rule)
         .map(|f| {
             let place = f
                 .line

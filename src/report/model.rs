@@ -128,10 +128,15 @@ pub enum FindingSeverity {
     Info,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A finding: serialised with the rule's texts in their places among the
+/// finding's own fields (the contract's order: `rule`, `category`, `severity`,
+/// `missing`, `message`, `line`, `claim_span`, `policy_span`, `help`, `carc`,
+/// `rarc`, `citation`, `fix`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    /// The rule's fixed texts are shared with the compiled rule, not copied.
-    pub rule: Arc<str>,
+    /// The rule's id and fixed texts, shared with the compiled rule: one
+    /// reference count per finding, not one per text.
+    pub rule: Arc<RuleTexts>,
     pub category: Category,
     pub severity: FindingSeverity,
     /// For `undetermined`: the claim paths whose facts are needed.
@@ -140,13 +145,41 @@ pub struct Finding {
     /// 0-based line index; null for the whole claim.
     pub line: Option<usize>,
     pub claim_span: Option<ClaimSpanOut>,
+    pub fix: Option<FixOut>,
+}
+
+/// What every finding of a rule says of the rule: built once per compiled rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleTexts {
+    pub id: Arc<str>,
     pub policy_span: PolicySpan,
     pub help: Option<Arc<str>>,
     pub carc: Option<Arc<str>>,
     /// Added in this version (the contract allows additions): the remark code.
     pub rarc: Option<Arc<str>>,
     pub citation: Option<Arc<str>>,
-    pub fix: Option<FixOut>,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let rule = &*self.rule;
+        let mut out = serializer.serialize_struct("Finding", 13)?;
+        out.serialize_field("rule", &rule.id)?;
+        out.serialize_field("category", &self.category)?;
+        out.serialize_field("severity", &self.severity)?;
+        out.serialize_field("missing", &self.missing)?;
+        out.serialize_field("message", &self.message)?;
+        out.serialize_field("line", &self.line)?;
+        out.serialize_field("claim_span", &self.claim_span)?;
+        out.serialize_field("policy_span", &rule.policy_span)?;
+        out.serialize_field("help", &rule.help)?;
+        out.serialize_field("carc", &rule.carc)?;
+        out.serialize_field("rarc", &rule.rarc)?;
+        out.serialize_field("citation", &rule.citation)?;
+        out.serialize_field("fix", &self.fix)?;
+        out.end()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

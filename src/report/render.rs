@@ -150,7 +150,7 @@ pub fn render_human(
                 out.push('\n');
             }
         } else {
-            out.push_str(&format!("{}: {}\n", finding.rule, view.header));
+            out.push_str(&format!("{}: {}\n", finding.rule.id, view.header));
         }
         out.push('\n');
     }
@@ -306,7 +306,7 @@ fn claim_label(finding: &Finding) -> String {
 
 /// `expected denial: CARC 236 (RARC N362)`; "possible" unless the finding is a denial.
 fn denial_note(finding: &Finding) -> Option<String> {
-    let codes = match (&finding.carc, &finding.rarc) {
+    let codes = match (&finding.rule.carc, &finding.rule.rarc) {
         (Some(carc), Some(rarc)) => format!("CARC {carc} (RARC {rarc})"),
         (Some(carc), None) => format!("CARC {carc}"),
         (None, Some(rarc)) => format!("RARC {rarc}"),
@@ -372,10 +372,11 @@ impl<'a> FindingView<'a> {
                 notes.push(needs(finding));
             }
         }
-        notes.extend(finding.help.as_deref().map(str::to_owned));
+        notes.extend(finding.rule.help.as_deref().map(str::to_owned));
         notes.extend(denial_note(finding));
         notes.extend(
             finding
+                .rule
                 .citation
                 .as_ref()
                 .map(|citation| format!("source: {citation}")),
@@ -388,7 +389,7 @@ impl<'a> FindingView<'a> {
         );
 
         Self {
-            rule_id: &finding.rule,
+            rule_id: &finding.rule.id,
             severity: match finding.severity {
                 FindingSeverity::Deny => miette::Severity::Error,
                 FindingSeverity::Undetermined | FindingSeverity::Warn => miette::Severity::Warning,
@@ -460,25 +461,25 @@ struct RuleView<'a> {
 
 impl<'a> RuleView<'a> {
     fn new(finding: &Finding, policies: &PolicySources<'a>) -> Self {
-        let at = &finding.policy_span;
+        let at = &finding.rule.policy_span;
         let category = category_words(finding.category);
         let found = policies.find(&at.file).and_then(|(sources, file)| {
-            let span = rule_span(sources, file, at.line, at.column, &finding.rule)?;
+            let span = rule_span(sources, file, at.line, at.column, &finding.rule.id)?;
             Some((WindowedSource { sources, file }, span))
         });
         match found {
             Some((source, span)) => Self {
-                message: format!("`{}` ({category})", finding.rule),
+                message: format!("`{}` ({category})", finding.rule.id),
                 source: Some(source),
                 label: Some(LabeledSpan::new_primary_with_span(
-                    Some(format!("rule `{}`", finding.rule)),
+                    Some(format!("rule `{}`", finding.rule.id)),
                     span,
                 )),
             },
             None => Self {
                 message: format!(
                     "`{}` ({category}) at {}:{}:{}",
-                    finding.rule, at.file, at.line, at.column
+                    finding.rule.id, at.file, at.line, at.column
                 ),
                 source: None,
                 label: None,
@@ -716,7 +717,8 @@ pub fn render_explanation(report: &ClaimReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{ClaimSpanOut, ErrorDetail, PolicySpan};
+    use crate::report::{ClaimSpanOut, ErrorDetail, PolicySpan, RuleTexts};
+    use std::sync::Arc;
 
     const CLAIM: &str = include_str!("../../tests/data/report/claim.yaml");
     const POLICY: &str = include_str!("../../tests/data/report/policy.ppl");
@@ -767,20 +769,36 @@ mod tests {
 
     fn finding(rule: &str, category: Category, severity: FindingSeverity) -> Finding {
         Finding {
-            rule: rule.into(),
+            rule: Arc::new(RuleTexts {
+                id: rule.into(),
+                policy_span: policy_span(rule),
+                help: None,
+                carc: None,
+                rarc: None,
+                citation: None,
+            }),
             category,
             severity,
             missing: Vec::new(),
             message: String::new(),
             line: None,
             claim_span: None,
-            policy_span: policy_span(rule),
-            help: None,
-            carc: None,
-            rarc: None,
-            citation: None,
             fix: None,
         }
+    }
+
+    /// `finding` with its rule's help, CARC and citation.
+    fn with_texts(
+        mut finding: Finding,
+        help: Option<&str>,
+        carc: Option<&str>,
+        citation: Option<&str>,
+    ) -> Finding {
+        let texts = Arc::make_mut(&mut finding.rule);
+        texts.help = help.map(Into::into);
+        texts.carc = carc.map(Into::into);
+        texts.citation = citation.map(Into::into);
+        finding
     }
 
     fn line(index: usize, code: &str, billed: u32, supported: Option<u32>) -> LineReport {
@@ -806,17 +824,19 @@ mod tests {
                     "/documentation/caregiver_trained",
                     span_in_claim("documentation:", "caregiver_trained: ", "true"),
                 ),
-                help: Some(
-                    "97535 is training of the patient. If the caregiver was trained without \
+                ..with_texts(
+                    finding(
+                        "medicare.coding.caregiver-training",
+                        Category::Other,
+                        FindingSeverity::Info,
+                    ),
+                    Some(
+                        "97535 is training of the patient. If the caregiver was trained without \
                      the patient present, report that part with the caregiver-training codes \
-                     97550-97552 instead."
-                        .into(),
-                ),
-                citation: Some("CMS CY2024 PFS final rule (caregiver training services)".into()),
-                ..finding(
-                    "medicare.coding.caregiver-training",
-                    Category::Other,
-                    FindingSeverity::Info,
+                     97550-97552 instead.",
+                    ),
+                    None,
+                    Some("CMS CY2024 PFS final rule (caregiver training services)"),
                 )
             },
             Finding {
@@ -829,17 +849,18 @@ mod tests {
                     "/lines/0/modifiers",
                     span_in_claim("code: \"97535\"", "modifiers: ", "[\"GO\"]"),
                 ),
-                help: Some(
-                    "Supply history.therapy_allowed_ytd.ot (the OT allowed amounts so far \
-                     this year) so the KX threshold can be checked."
-                        .into(),
-                ),
-                carc: Some("119".into()),
-                citation: Some("SSA §1833(g)(7)(A) (BBA 2018 §50202)".into()),
-                ..finding(
-                    "medicare.threshold.kx-ot",
-                    Category::Coverage,
-                    FindingSeverity::Undetermined,
+                ..with_texts(
+                    finding(
+                        "medicare.threshold.kx-ot",
+                        Category::Coverage,
+                        FindingSeverity::Undetermined,
+                    ),
+                    Some(
+                        "Supply history.therapy_allowed_ytd.ot (the OT allowed amounts so far \
+                     this year) so the KX threshold can be checked.",
+                    ),
+                    Some("119"),
+                    Some("SSA §1833(g)(7)(A) (BBA 2018 §50202)"),
                 )
             },
             Finding {
@@ -851,22 +872,24 @@ mod tests {
                     "/lines/1/units",
                     span_in_claim("code: \"97530\"", "units: ", "2"),
                 ),
-                help: Some(
-                    "Medicare counts units from the total timed minutes of the day: 8-22 \
-                     minutes = 1 unit, 23-37 = 2, 38-52 = 3."
-                        .into(),
-                ),
-                citation: Some("CMS Pub. 100-04 Ch. 5 §20.2".into()),
                 fix: Some(FixOut {
                     op: FixOp::SetUnits,
                     line: 1,
                     value: "1".to_owned(),
                     applied: None,
                 }),
-                ..finding(
-                    "medicare.units.eight-minute",
-                    Category::Units,
-                    FindingSeverity::Deny,
+                ..with_texts(
+                    finding(
+                        "medicare.units.eight-minute",
+                        Category::Units,
+                        FindingSeverity::Deny,
+                    ),
+                    Some(
+                        "Medicare counts units from the total timed minutes of the day: 8-22 \
+                     minutes = 1 unit, 23-37 = 2, 38-52 = 3.",
+                    ),
+                    None,
+                    Some("CMS Pub. 100-04 Ch. 5 §20.2"),
                 )
             },
             Finding {
@@ -878,35 +901,36 @@ mod tests {
                     "/lines/1/modifiers",
                     span_in_claim("code: \"97530\"", "modifiers: ", "[\"GO\"]"),
                 ),
-                help: Some(
-                    "If the services were distinct (separate 15-minute time blocks), append \
-                     the modifier that says how and document it."
-                        .into(),
-                ),
-                carc: Some("236".into()),
-                citation: Some(
-                    "CMS NCCI Procedure-to-Procedure edits; NCCI Policy Manual Ch. I §E".into(),
-                ),
                 fix: Some(FixOut {
                     op: FixOp::AddModifier,
                     line: 1,
                     value: "XU".to_owned(),
                     applied: None,
                 }),
-                ..finding("ncci.ptp", Category::Pairing, FindingSeverity::Deny)
+                ..with_texts(
+                    finding("ncci.ptp", Category::Pairing, FindingSeverity::Deny),
+                    Some(
+                        "If the services were distinct (separate 15-minute time blocks), append \
+                     the modifier that says how and document it.",
+                    ),
+                    Some("236"),
+                    Some("CMS NCCI Procedure-to-Procedure edits; NCCI Policy Manual Ch. I §E"),
+                )
             },
             Finding {
                 message: "The note states no objective for the session".to_owned(),
-                help: Some(
-                    "State what the session aimed to achieve (for example, 'train the patient \
-                     to use a walker safely')."
-                        .into(),
-                ),
-                citation: Some("CMS Pub. 100-02 Ch. 15 §220.3".into()),
-                ..finding(
-                    "medicare.documentation.session-objective",
-                    Category::Documentation,
-                    FindingSeverity::Warn,
+                ..with_texts(
+                    finding(
+                        "medicare.documentation.session-objective",
+                        Category::Documentation,
+                        FindingSeverity::Warn,
+                    ),
+                    Some(
+                        "State what the session aimed to achieve (for example, 'train the patient \
+                     to use a walker safely').",
+                    ),
+                    None,
+                    Some("CMS Pub. 100-02 Ch. 15 §220.3"),
                 )
             },
         ];
@@ -997,7 +1021,7 @@ mod tests {
         let finding = report
             .findings
             .iter()
-            .find(|f| &*f.rule == "ncci.ptp")
+            .find(|f| &*f.rule.id == "ncci.ptp")
             .map(|f| to_json(f, false))
             .unwrap_or_default();
         assert_key_order(
@@ -1158,7 +1182,7 @@ mod tests {
         let mut report = report();
         for finding in &mut report.findings {
             finding.claim_span = claim_span("/lines/9/units", (CLAIM.len() + 1, CLAIM.len() + 3));
-            finding.policy_span.line = 10_000;
+            Arc::make_mut(&mut finding.rule).policy_span.line = 10_000;
         }
         let sources = policy_map();
         let text = human(&report, &sources, false);
@@ -1208,19 +1232,19 @@ mod tests {
     #[test]
     fn notes_name_the_denial_codes_and_the_fix() {
         let mut finding = finding("ncci.ptp", Category::Units, FindingSeverity::Deny);
-        finding.carc = Some("151".into());
-        finding.rarc = Some("N362".into());
+        Arc::make_mut(&mut finding.rule).carc = Some("151".into());
+        Arc::make_mut(&mut finding.rule).rarc = Some("N362".into());
         assert_eq!(
             denial_note(&finding).as_deref(),
             Some("expected denial: CARC 151 (RARC N362)")
         );
         finding.severity = FindingSeverity::Undetermined;
-        finding.carc = None;
+        Arc::make_mut(&mut finding.rule).carc = None;
         assert_eq!(
             denial_note(&finding).as_deref(),
             Some("possible denial: RARC N362")
         );
-        finding.rarc = None;
+        Arc::make_mut(&mut finding.rule).rarc = None;
         assert_eq!(denial_note(&finding), None);
 
         let lines = [line(0, "97535", 2, Some(2)), line(1, "97530", 1, Some(1))];

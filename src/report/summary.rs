@@ -60,8 +60,8 @@ impl BatchSummary {
                 .findings
                 .iter()
                 .take(index)
-                .any(|earlier| earlier.rule == finding.rule);
-            let count = self.rules.entry(finding.rule.clone()).or_default();
+                .any(|earlier| earlier.rule.id == finding.rule.id);
+            let count = self.rules.entry(finding.rule.id.clone()).or_default();
             count.findings += 1;
             count.claims += u64::from(first_of_rule);
             count.denials += u64::from(finding.severity == FindingSeverity::Deny);

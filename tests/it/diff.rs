@@ -62,7 +62,7 @@ fn claims_with_finding(rule: &str) -> BTreeSet<String> {
         let text = std::fs::read_to_string(&path).unwrap();
         let claim = ppl::claim::read_claim(&text, ppl::claim::InputFormat::Yaml).unwrap();
         let report = ppl::eval::evaluate(&claim, &compiled).unwrap();
-        if report.findings.iter().any(|f| &*f.rule == rule) {
+        if report.findings.iter().any(|f| &*f.rule.id == rule) {
             ids.insert(claim.id.value.clone());
         }
     }

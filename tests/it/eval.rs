@@ -52,7 +52,7 @@ fn fired<'r>(report: &'r ClaimReport, rule: &str) -> Vec<&'r ppl::report::Findin
     report
         .findings
         .iter()
-        .filter(|f| &*f.rule == rule)
+        .filter(|f| &*f.rule.id == rule)
         .collect()
 }
 
@@ -124,7 +124,7 @@ fn a_therapy_code_without_its_discipline_modifier_is_denied() {
         evaluate(&claim(lines, "").replace("total_timed_minutes: 45", "total_timed_minutes: 30"));
     let missing = fired(&report, "medicare.modifier.discipline");
     assert_eq!(missing.len(), 1, "{:#?}", report.findings);
-    assert_eq!(missing[0].carc.as_deref(), Some("4"));
+    assert_eq!(missing[0].rule.carc.as_deref(), Some("4"));
     let fix = missing[0].fix.as_ref().expect("a fix");
     assert_eq!((fix.op, fix.value.as_str()), (FixOp::AddModifier, "GO"));
     assert_eq!(
@@ -140,7 +140,7 @@ fn a_code_pair_without_a_distinct_service_modifier_is_denied() {
     let report = evaluate(&claim(lines, ""));
     let pairs = fired(&report, "ncci.ptp");
     assert_eq!(pairs.len(), 1, "{:#?}", report.findings);
-    assert_eq!(pairs[0].carc.as_deref(), Some("236"));
+    assert_eq!(pairs[0].rule.carc.as_deref(), Some("236"));
     assert_eq!(pairs[0].severity, FindingSeverity::Deny);
 }
 
@@ -166,7 +166,7 @@ fn the_kx_threshold_needs_the_history() {
     assert_eq!(kx.len(), 2);
     assert!(kx
         .iter()
-        .all(|f| f.severity == FindingSeverity::Deny && f.carc.as_deref() == Some("119")));
+        .all(|f| f.severity == FindingSeverity::Deny && f.rule.carc.as_deref() == Some("119")));
 }
 
 #[test]

@@ -67,9 +67,9 @@ fn fired(report: &ClaimReport) -> Vec<(String, Option<usize>, Option<String>)> {
         .iter()
         .map(|f| {
             (
-                f.rule.to_string(),
+                f.rule.id.to_string(),
                 f.line,
-                f.carc.as_deref().map(str::to_owned),
+                f.rule.carc.as_deref().map(str::to_owned),
             )
         })
         .collect()
@@ -108,7 +108,7 @@ fn authorized_units_are_counted_over_every_authorized_code_together() {
     let exceeded: Vec<_> = report
         .findings
         .iter()
-        .filter(|f| &*f.rule == "example-pa.exceeded")
+        .filter(|f| &*f.rule.id == "example-pa.exceeded")
         .collect();
     assert_eq!(exceeded.len(), 2, "{:?}", fired(&report));
     assert!(exceeded.iter().all(|f| f.severity == FindingSeverity::Deny
@@ -116,7 +116,7 @@ fn authorized_units_are_counted_over_every_authorized_code_together() {
     assert!(!report
         .findings
         .iter()
-        .any(|f| &*f.rule == "example-pa.absent"));
+        .any(|f| &*f.rule.id == "example-pa.absent"));
 }
 
 #[test]
