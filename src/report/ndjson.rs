@@ -75,7 +75,7 @@ fn line_report(out: &mut Vec<u8>, line: &LineReport) {
 
 fn finding(out: &mut Vec<u8>, finding: &Finding) {
     out.extend_from_slice(b"{\"rule\":");
-    string(out, &finding.rule);
+    string(out, &finding.rule.id);
     out.extend_from_slice(b",\"category\":\"");
     out.extend_from_slice(finding.category.keyword().as_bytes());
     out.extend_from_slice(b"\",\"severity\":\"");
@@ -106,19 +106,19 @@ fn finding(out: &mut Vec<u8>, finding: &Finding) {
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"policy_span\":{\"file\":");
-    string(out, &finding.policy_span.file);
+    string(out, &finding.rule.policy_span.file);
     out.extend_from_slice(b",\"line\":");
-    number(out, finding.policy_span.line as u64);
+    number(out, finding.rule.policy_span.line as u64);
     out.extend_from_slice(b",\"column\":");
-    number(out, finding.policy_span.column as u64);
+    number(out, finding.rule.policy_span.column as u64);
     out.extend_from_slice(b"},\"help\":");
-    optional_string(out, finding.help.as_deref());
+    optional_string(out, finding.rule.help.as_deref());
     out.extend_from_slice(b",\"carc\":");
-    optional_string(out, finding.carc.as_deref());
+    optional_string(out, finding.rule.carc.as_deref());
     out.extend_from_slice(b",\"rarc\":");
-    optional_string(out, finding.rarc.as_deref());
+    optional_string(out, finding.rule.rarc.as_deref());
     out.extend_from_slice(b",\"citation\":");
-    optional_string(out, finding.citation.as_deref());
+    optional_string(out, finding.rule.citation.as_deref());
     out.extend_from_slice(b",\"fix\":");
     match &finding.fix {
         Some(fix) => {
