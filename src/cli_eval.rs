@@ -614,7 +614,7 @@ impl Stream<'_> {
             output.claims += 1;
             let number = line.number;
             let evaluated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.evaluate_line(&mut evaluator, line, &mut output.noted)
+                self.evaluate_line(&mut evaluator, line, &mut output.noted, &mut output.summary)
             }))
             .unwrap_or_else(|_| {
                 Err(ErrorRecord {
@@ -627,12 +627,8 @@ impl Stream<'_> {
                 })
             });
             let result = match evaluated {
-                Ok((claim, report)) => {
+                Ok(report) => {
                     output.failed |= report.status == Status::Fail;
-                    // Counting rules by name costs a hash per finding: only when asked.
-                    if self.options.summary.is_some() {
-                        output.summary.add(&claim, &report);
-                    }
                     Ok(report)
                 }
                 Err(record) => {
@@ -646,12 +642,15 @@ impl Stream<'_> {
         output
     }
 
+    /// One line's report. The claim stays here: it is large, and moving it out
+    /// through the panic guard cost a copy per claim.
     fn evaluate_line(
         &self,
         evaluator: &mut Evaluator,
         line: crate::batch::Line<'_>,
         noted: &mut Vec<String>,
-    ) -> Result<(Claim, ClaimReport), ErrorRecord> {
+        summary: &mut BatchSummary,
+    ) -> Result<ClaimReport, ErrorRecord> {
         let text = line
             .text
             .map_err(|error| error_record(line.number, std::slice::from_ref(&error)))?;
@@ -665,7 +664,13 @@ impl Stream<'_> {
             }
         }
         match evaluate(evaluator, &claim, self.policies, self.options.explain) {
-            Ok(report) => Ok((claim, report)),
+            Ok(report) => {
+                // Counting rules by name costs a hash per finding: only when asked.
+                if self.options.summary.is_some() {
+                    summary.add(&claim, &report);
+                }
+                Ok(report)
+            }
             Err(error) => Err(ErrorRecord {
                 input_line: line.number,
                 error: ErrorDetail {
