@@ -419,9 +419,9 @@ impl Decoder {
         };
         // The known fields seen so far, by their place in `known` (at most 64).
         let mut seen = 0u64;
-        for entry in entries {
+        for entry in entries.iter() {
             // The path and the quoted key only for a message: most fields are fine.
-            let key = || quoted_key(&entry.key);
+            let key = || quoted_key(entry.key);
             let place = known.iter().position(|name| *name == entry.key);
             let message =
                 if let Some(bit) = place.map(|at| 1u64.checked_shl(at as u32).unwrap_or(0)) {
@@ -433,7 +433,7 @@ impl Decoder {
                 } else {
                     let key = key();
                     let mut message = format!("unknown field {key} in {what}");
-                    match did_you_mean(&entry.key, known.iter().copied()) {
+                    match did_you_mean(entry.key, known.iter().copied()) {
                         Some(suggestion) => {
                             message.push_str("; ");
                             message.push_str(&suggestion);
@@ -448,7 +448,7 @@ impl Decoder {
                 };
             self.errors.push(ClaimError::new(
                 message,
-                child(&path.to_string(), &entry.key),
+                child(&path.to_string(), entry.key),
                 entry.key_start,
                 entry.key_end,
             ));
@@ -1339,13 +1339,13 @@ impl Decoder {
             };
             let mut minutes = Vec::new();
             let mut good = true;
-            for entry in entries {
-                let number = match parse_whole(&entry.key) {
+            for entry in entries.iter() {
+                let number = match parse_whole(entry.key) {
                     Whole::Value(number) if (1..=999).contains(&number) => number,
                     _ => {
                         let message = format!(
                             "a line is named by its number from 1 (the n-th service line of the claim), found {}",
-                            quoted_key(&entry.key)
+                            quoted_key(entry.key)
                         );
                         d.errors.push(ClaimError::new(message, "/lines", entry.key_start, entry.key_end));
                         good = false;

@@ -5,24 +5,30 @@
 //! word its errors in YAML terms. This reader is small, allocation-light and
 //! bounded: nesting stops at [`MAX_DEPTH`], numbers are kept as written.
 
-use std::borrow::Cow;
+use bumpalo::Bump;
 
 use super::tree::{push_index, push_key, too_deep, Entry, Node, SyntaxError, Value, MAX_DEPTH};
 
 /// Reads one JSON value that fills `text` (whitespace aside). Offsets in the
 /// result are `base` plus offsets into `text`, so a line of an NDJSON batch
 /// reports offsets into the whole batch.
-pub(super) fn parse(text: &str, base: usize) -> Result<Node<'_>, SyntaxError> {
-    read(text, base).map_err(|error| *error)
+/// The tree's lists, objects and unescaped text go into `arena`.
+pub(super) fn parse<'a>(
+    text: &'a str,
+    base: usize,
+    arena: &'a Bump,
+) -> Result<Node<'a>, SyntaxError> {
+    read(text, base, arena).map_err(|error| *error)
 }
 
 /// A syntax error, boxed inside the reader so that results stay small (they
 /// are moved at every value).
 type Failed = Box<SyntaxError>;
 
-fn read(text: &str, base: usize) -> Result<Node<'_>, Failed> {
+fn read<'a>(text: &'a str, base: usize, arena: &'a Bump) -> Result<Node<'a>, Failed> {
     let mut reader = Reader {
         text,
+        arena,
         bytes: text.as_bytes(),
         pos: 0,
         base,
@@ -51,6 +57,7 @@ fn read(text: &str, base: usize) -> Result<Node<'_>, Failed> {
 
 struct Reader<'a> {
     text: &'a str,
+    arena: &'a Bump,
     bytes: &'a [u8],
     pos: usize,
     base: usize,
@@ -58,8 +65,8 @@ struct Reader<'a> {
     /// for an error, so a well-formed line builds no path text.
     trail: Vec<Step<'a>>,
     /// The items and entries of the lists and objects being read, innermost
-    /// last: each list or object is moved out in one allocation of its exact
-    /// size when it closes, instead of growing its own `Vec` item by item.
+    /// last: each list or object is moved into the arena at its exact size
+    /// when it closes.
     items: Vec<Node<'a>>,
     entries: Vec<Entry<'a>>,
 }
@@ -229,7 +236,7 @@ impl<'a> Reader<'a> {
             ));
         }
         let raw = self.text.get(start..self.pos).unwrap_or_default();
-        Ok(self.node(Value::Number(Cow::Borrowed(raw)), start))
+        Ok(self.node(Value::Number(raw), start))
     }
 
     fn digits(&mut self) {
@@ -240,7 +247,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a string starting at its opening quote; leaves `pos` after the
     /// closing one. Borrowed from the text unless it has escapes.
-    fn string(&mut self) -> Result<Cow<'a, str>, Failed> {
+    fn string(&mut self) -> Result<&'a str, Failed> {
         let open = self.pos;
         self.pos += 1;
         let mut out: Option<String> = None;
@@ -254,10 +261,10 @@ impl<'a> Reader<'a> {
                 Some(b'"') => {
                     self.pos += 1;
                     return Ok(match out {
-                        None => Cow::Borrowed(run),
+                        None => run,
                         Some(mut out) => {
                             out.push_str(run);
-                            Cow::Owned(out)
+                            self.arena.alloc_str(&out)
                         }
                     });
                 }
@@ -372,7 +379,7 @@ impl<'a> Reader<'a> {
         self.skip_whitespace();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(self.node(Value::List(Vec::new()), start));
+            return Ok(self.node(Value::List(&[]), start));
         }
         let first = self.items.len();
         loop {
@@ -386,7 +393,7 @@ impl<'a> Reader<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    let items = self.items.drain(first..).collect();
+                    let items = self.arena.alloc_slice_fill_iter(self.items.drain(first..));
                     return Ok(self.node(Value::List(items), start));
                 }
                 _ => {
@@ -408,7 +415,7 @@ impl<'a> Reader<'a> {
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(self.node(Value::Object(Vec::new()), start));
+            return Ok(self.node(Value::Object(&[]), start));
         }
         let first = self.entries.len();
         loop {
@@ -449,7 +456,9 @@ impl<'a> Reader<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    let entries = self.entries.drain(first..).collect();
+                    let entries = self
+                        .arena
+                        .alloc_slice_fill_iter(self.entries.drain(first..));
                     return Ok(self.node(Value::Object(entries), start));
                 }
                 _ => {

@@ -30,6 +30,8 @@ pub use x12::{looks_like_x12, read_x12, PayerChoice, PayerEntry, PayerMap, X12Op
 use std::fmt;
 use std::path::Path;
 
+use bumpalo::Bump;
+
 /// The text formats a claim can be read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum InputFormat {
@@ -147,9 +149,10 @@ impl From<tree::SyntaxError> for ClaimError {
 /// with its place. [`InputFormat::Ndjson`] reads the text as one JSON claim.
 /// An X12 file is a batch: [`read_x12`] reads it; here it is an error.
 pub fn read_claim(text: &str, format: InputFormat) -> Result<Claim, Vec<ClaimError>> {
+    let arena = Bump::new();
     let tree = match format {
-        InputFormat::Yaml => yaml::parse(text),
-        InputFormat::Json | InputFormat::Ndjson => json::parse(text, 0),
+        InputFormat::Yaml => yaml::parse(text, &arena),
+        InputFormat::Json | InputFormat::Ndjson => json::parse(text, 0, &arena),
         InputFormat::X12 => {
             return Err(vec![ClaimError {
                 message: "an X12 837P file is a batch of claims: read it with `read_x12`"
@@ -176,9 +179,12 @@ pub fn read_claim(text: &str, format: InputFormat) -> Result<Claim, Vec<ClaimErr
 
 /// The spanned tree of a YAML text that holds claims inside other data
 /// (`ppl test` files): every value with its byte range, or the syntax error
-/// with its line and column.
-pub(crate) fn read_yaml_tree(text: &str) -> Result<tree::Node<'static>, ClaimError> {
-    yaml::parse(text).map_err(|error| {
+/// with its line and column. The tree lives in `arena`.
+pub(crate) fn read_yaml_tree<'a>(
+    text: &'a str,
+    arena: &'a Bump,
+) -> Result<tree::Node<'a>, ClaimError> {
+    yaml::parse(text, arena).map_err(|error| {
         let mut error = ClaimError::from(error);
         LineIndex::new(text).place(text, &mut error);
         error
@@ -237,18 +243,34 @@ pub fn read_ndjson_line(
     number: usize,
     offset: usize,
 ) -> Result<Claim, Vec<ClaimError>> {
-    json::parse(line, offset)
+    // Each thread keeps one arena for the trees of the lines it reads: after the
+    // first claims it has room for any claim, so a tree costs no allocation.
+    thread_local! {
+        static ARENA: std::cell::RefCell<Bump> = std::cell::RefCell::new(Bump::new());
+    }
+    let decoded = ARENA.with(|arena| match arena.try_borrow_mut() {
+        Ok(mut arena) => {
+            arena.reset();
+            decode_ndjson_line(line, offset, &arena)
+        }
+        // Not reached (reading a line does not read another); a fresh arena if so.
+        Err(_) => decode_ndjson_line(line, offset, &Bump::new()),
+    });
+    decoded.map_err(|mut errors| {
+        for error in &mut errors {
+            error.line = Some(number);
+            error.column = error
+                .start
+                .map(|at| column(line, at.saturating_sub(offset)));
+        }
+        errors
+    })
+}
+
+fn decode_ndjson_line(line: &str, offset: usize, arena: &Bump) -> Result<Claim, Vec<ClaimError>> {
+    json::parse(line, offset, arena)
         .map_err(|error| vec![ClaimError::from(error)])
         .and_then(|root| decode::decode(&root))
-        .map_err(|mut errors| {
-            for error in &mut errors {
-                error.line = Some(number);
-                error.column = error
-                    .start
-                    .map(|at| column(line, at.saturating_sub(offset)));
-            }
-            errors
-        })
 }
 
 /// 1-based column (in characters) of byte `at` in `line`.

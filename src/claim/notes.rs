@@ -48,6 +48,7 @@ impl Notes {
     /// all, so no claim is judged on half its notes.
     pub fn read(name: &str, path: Option<&Path>, text: &str) -> Result<Self, Vec<ClaimError>> {
         let index = LineIndex::new(text);
+        let arena = bumpalo::Bump::new();
         let mut errors = Vec::new();
         let mut records = BTreeMap::new();
         let mut add = |id: String, node: &Node, errors: &mut Vec<ClaimError>| {
@@ -87,7 +88,7 @@ impl Notes {
                     if line.trim_start_matches('\u{feff}').trim().is_empty() {
                         continue;
                     }
-                    match json::parse(line, start) {
+                    match json::parse(line, start, &arena) {
                         Ok(node) => match claim_id(&node) {
                             Some(id) => add(id, &node, &mut errors),
                             None => errors.push(ClaimError::new(
@@ -103,15 +104,15 @@ impl Notes {
             }
             format => {
                 let parsed = match format {
-                    InputFormat::Json => json::parse(text, 0),
-                    _ => yaml::parse(text),
+                    InputFormat::Json => json::parse(text, 0, &arena),
+                    _ => yaml::parse(text, &arena),
                 };
                 match parsed {
                     Ok(Node {
                         value: Value::Object(entries),
                         ..
                     }) => {
-                        for entry in &entries {
+                        for entry in entries {
                             if claim_id(&entry.node).is_some() {
                                 errors.push(ClaimError::new(
                                     "a notes file keyed by claim id does not repeat `claim_id` in the record",

@@ -3,29 +3,31 @@
 //! before any claim field is looked at. Numbers stay as written, so `02` can be
 //! told from `2` and a 400-digit number never overflows.
 
-use std::borrow::Cow;
-
 /// Deepest nesting a claim input may have. A claim needs 4 (the claim, its
 /// documentation, the activity list, an activity); anything much deeper is not a
 /// claim, and stopping early keeps `[[[[…` from exhausting the stack.
 pub(crate) const MAX_DEPTH: usize = 32;
 
 ///
-/// Text borrows from the input where it can (a JSON string without escapes, a
-/// number), so reading a batch line allocates only for lists and objects.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// The tree lives in an arena (a `bumpalo::Bump` the caller owns and may reuse
+/// from claim to claim): lists, objects and decoded text are allocated there, and
+/// text without escapes is borrowed from the input itself. Nothing in a tree
+/// needs dropping, so a batch reuses one arena's memory for every claim instead
+/// of allocating and freeing each list and object.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Value<'t> {
     Null,
     Bool(bool),
     /// A number as written (`02`, `120.50`, `1e400`).
-    Number(Cow<'t, str>),
-    String(Cow<'t, str>),
-    List(Vec<Node<'t>>),
-    Object(Vec<Entry<'t>>),
+    Number(&'t str),
+    String(&'t str),
+    List(&'t [Node<'t>]),
+    Object(&'t [Entry<'t>]),
 }
 
 /// A value and the byte range of its text.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Node<'t> {
     pub value: Value<'t>,
     pub start: usize,
@@ -33,9 +35,9 @@ pub(crate) struct Node<'t> {
 }
 
 /// One `key: value` of an object, with where the key stands.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Entry<'t> {
-    pub key: Cow<'t, str>,
+    pub key: &'t str,
     pub key_start: usize,
     pub key_end: usize,
     pub node: Node<'t>,

@@ -7,15 +7,16 @@
 //! quote a code. Anchors, aliases and tags other than `!!str` are refused: a claim
 //! needs none of them, and aliases would let a small text expand without bound.
 
-use std::borrow::Cow;
-
+use bumpalo::Bump;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span, Tag};
 
 use super::tree::{child, item, too_deep, Entry, Node, SyntaxError, Value, MAX_DEPTH};
 
 /// Reads the one YAML document of `text`.
-pub(super) fn parse(text: &str) -> Result<Node<'static>, SyntaxError> {
-    Builder::new(text).run()
+/// Reads the one YAML document of `text`; the tree's lists, objects and text
+/// go into `arena`.
+pub(super) fn parse<'a>(text: &'a str, arena: &'a Bump) -> Result<Node<'a>, SyntaxError> {
+    Builder::new(text, arena).run()
 }
 
 /// Character index to byte offset.
@@ -49,33 +50,35 @@ impl Offsets {
     }
 }
 
-enum Frame {
+enum Frame<'a> {
     List {
         start: usize,
         flow: bool,
-        items: Vec<Node<'static>>,
+        items: Vec<Node<'a>>,
     },
     Object {
         start: usize,
         flow: bool,
-        entries: Vec<Entry<'static>>,
+        entries: Vec<Entry<'a>>,
         /// The key read, waiting for its value.
-        key: Option<(String, usize, usize)>,
+        key: Option<(&'a str, usize, usize)>,
     },
 }
 
 struct Builder<'a> {
     text: &'a str,
+    arena: &'a Bump,
     offsets: Offsets,
-    stack: Vec<Frame>,
-    root: Option<Node<'static>>,
+    stack: Vec<Frame<'a>>,
+    root: Option<Node<'a>>,
     documents: usize,
 }
 
 impl<'a> Builder<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, arena: &'a Bump) -> Self {
         Self {
             text,
+            arena,
             offsets: Offsets::new(text),
             stack: Vec::new(),
             root: None,
@@ -108,7 +111,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn run(mut self) -> Result<Node<'static>, SyntaxError> {
+    fn run(mut self) -> Result<Node<'a>, SyntaxError> {
         let mut parser = Parser::new_from_str(self.text);
         while let Some(next) = parser.next_event() {
             let (event, span) = match next {
@@ -207,13 +210,13 @@ impl<'a> Builder<'a> {
             key: key @ None, ..
         }) = self.stack.last_mut()
         {
-            *key = Some((text.to_owned(), start, end));
+            *key = Some((self.arena.alloc_str(text), start, end));
             return Ok(());
         }
         let value = if style == ScalarStyle::Plain && !forced_string {
-            resolve_plain(text)
+            resolve_plain(text, self.arena)
         } else {
-            Value::String(Cow::Owned(text.to_owned()))
+            Value::String(self.arena.alloc_str(text))
         };
         self.attach(Node { value, start, end }, span)
     }
@@ -278,7 +281,7 @@ impl<'a> Builder<'a> {
                     items.last().map_or(start, |last| last.end)
                 };
                 Node {
-                    value: Value::List(items),
+                    value: Value::List(self.arena.alloc_slice_fill_iter(items)),
                     start,
                     end,
                 }
@@ -295,7 +298,7 @@ impl<'a> Builder<'a> {
                     entries.last().map_or(start, |last| last.node.end)
                 };
                 Node {
-                    value: Value::Object(entries),
+                    value: Value::Object(self.arena.alloc_slice_fill_iter(entries)),
                     start,
                     end,
                 }
@@ -304,7 +307,7 @@ impl<'a> Builder<'a> {
         self.attach(node, span)
     }
 
-    fn attach(&mut self, node: Node<'static>, span: Span) -> Result<(), SyntaxError> {
+    fn attach(&mut self, node: Node<'a>, span: Span) -> Result<(), SyntaxError> {
         match self.stack.last_mut() {
             None => {
                 if self.root.is_some() {
@@ -315,7 +318,7 @@ impl<'a> Builder<'a> {
             Some(Frame::List { items, .. }) => items.push(node),
             Some(Frame::Object { entries, key, .. }) => match key.take() {
                 Some((key, key_start, key_end)) => entries.push(Entry {
-                    key: Cow::Owned(key),
+                    key,
                     key_start,
                     key_end,
                     node,
@@ -333,13 +336,13 @@ impl<'a> Builder<'a> {
 }
 
 /// The YAML 1.2 core schema's reading of a plain (unquoted) scalar.
-fn resolve_plain(text: &str) -> Value<'static> {
+fn resolve_plain<'a>(text: &str, arena: &'a Bump) -> Value<'a> {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "true" | "True" | "TRUE" => Value::Bool(true),
         "false" | "False" | "FALSE" => Value::Bool(false),
-        _ if is_core_number(text) => Value::Number(Cow::Owned(text.to_owned())),
-        _ => Value::String(Cow::Owned(text.to_owned())),
+        _ if is_core_number(text) => Value::Number(arena.alloc_str(text)),
+        _ => Value::String(arena.alloc_str(text)),
     }
 }
 
@@ -409,7 +412,8 @@ mod tests {
     #[test]
     fn spans_are_byte_offsets_even_after_non_ascii_text() {
         let text = "a: é\nb: [x, \"y\"]\n";
-        let node = parse(text).unwrap();
+        let arena = Bump::new();
+        let node = parse(text, &arena).unwrap();
         let Value::Object(entries) = node.value else {
             panic!()
         };
@@ -420,7 +424,8 @@ mod tests {
     #[test]
     fn block_list_span_starts_at_its_dash() {
         let text = "lines:\n  - a\n  - b\nx: 1\n";
-        let node = parse(text).unwrap();
+        let arena = Bump::new();
+        let node = parse(text, &arena).unwrap();
         let Value::Object(entries) = node.value else {
             panic!()
         };

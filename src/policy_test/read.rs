@@ -41,7 +41,8 @@ pub struct FileError {
 /// Reads the tests of one test file. `file` is the path the tests are
 /// reported under; `claim_file:` paths are relative to its folder.
 pub fn read_tests(text: &str, file: &Path) -> Result<Vec<TestCase>, Vec<FileError>> {
-    let root = read_yaml_tree(text).map_err(|error| {
+    let arena = bumpalo::Bump::new();
+    let root = read_yaml_tree(text, &arena).map_err(|error| {
         vec![FileError {
             place: Place {
                 line: error.line.unwrap_or(1),
@@ -138,9 +139,9 @@ impl Reader<'_> {
             return None;
         };
         let mut fields: Vec<&Entry> = Vec::new();
-        for entry in entries {
-            if !known.contains(&&*entry.key) {
-                let hint = did_you_mean(&entry.key, known.iter().copied()).map_or_else(
+        for entry in entries.iter() {
+            if !known.contains(&entry.key) {
+                let hint = did_you_mean(entry.key, known.iter().copied()).map_or_else(
                     || {
                         let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
                         format!(" (its keys are {})", list.join(", "))
@@ -240,7 +241,7 @@ impl Reader<'_> {
         let mut ok = true;
         for entry in fields {
             let value = &entry.node;
-            match &*entry.key {
+            match entry.key {
                 "status" => match self.word(value, "`status`", STATUSES) {
                     Some(status) => expect.status = Some(self.located(status, value)),
                     None => ok = false,
@@ -322,7 +323,7 @@ impl Reader<'_> {
             return false;
         };
         let mut ok = true;
-        for entry in entries {
+        for entry in entries.iter() {
             let Some(line) =
                 entry.key.parse::<usize>().ok().filter(|_| {
                     !entry.key.is_empty() && entry.key.bytes().all(|b| b.is_ascii_digit())
