@@ -5,6 +5,7 @@
 //! word its errors in YAML terms. This reader is small, allocation-light and
 //! bounded: nesting stops at [`MAX_DEPTH`], numbers are kept as written.
 
+use bumpalo::collections::Vec as BumpVec;
 use bumpalo::Bump;
 
 use super::tree::{push_index, push_key, too_deep, Entry, Node, SyntaxError, Value, MAX_DEPTH};
@@ -32,11 +33,11 @@ fn read<'a>(text: &'a str, base: usize, arena: &'a Bump) -> Result<Node<'a>, Fai
         bytes: text.as_bytes(),
         pos: 0,
         base,
-        // Room for a typical claim (about 60 values, 4 levels deep), so the
-        // scratch stacks are allocated once per claim and rarely grow.
-        trail: Vec::with_capacity(8),
-        items: Vec::with_capacity(32),
-        entries: Vec::with_capacity(64),
+        // The scratch stacks live in the arena too, with room for a typical
+        // claim (about 60 values, 4 levels deep), so they rarely grow.
+        trail: BumpVec::with_capacity_in(8, arena),
+        items: BumpVec::with_capacity_in(32, arena),
+        entries: BumpVec::with_capacity_in(64, arena),
     };
     if text.starts_with('\u{feff}') {
         reader.pos = '\u{feff}'.len_utf8();
@@ -63,12 +64,12 @@ struct Reader<'a> {
     base: usize,
     /// Where the value being read stands: written out as a JSON pointer only
     /// for an error, so a well-formed line builds no path text.
-    trail: Vec<Step<'a>>,
+    trail: BumpVec<'a, Step<'a>>,
     /// The items and entries of the lists and objects being read, innermost
     /// last: each list or object is moved into the arena at its exact size
     /// when it closes.
-    items: Vec<Node<'a>>,
-    entries: Vec<Entry<'a>>,
+    items: BumpVec<'a, Node<'a>>,
+    entries: BumpVec<'a, Entry<'a>>,
 }
 
 /// One step of [`Reader::trail`].
