@@ -669,6 +669,9 @@ pub struct CompiledPolicy {
     by_code: FxHashMap<ProcedureCode, Vec<(u32, DateRange)>>,
     /// Rules without `codes` (and telehealth rules), with the dates they are in force.
     every_line: Vec<(u32, DateRange)>,
+    /// The most rule versions one line can meet (on any date): room enough,
+    /// per line, to group a visit's lines by rule without a counting pass.
+    most_rules_per_line: usize,
     /// The policy version (`PAYER@DATE`) from each date on, in date order; the first
     /// starts at `Date::MIN`. Worked out here so evaluation only looks it up.
     versions: Vec<(Date, Arc<str>)>,
@@ -704,6 +707,36 @@ impl CompiledPolicy {
             .chain(self.every_line.iter())
             .filter(move |(_, dates)| dates.contains(date))
             .map(|&(index, _)| index as usize)
+    }
+
+    /// The rules that apply to a line with `code` on `date` because their
+    /// `codes` include it (the first part of [`CompiledPolicy::rule_indexes_for`]).
+    pub fn code_rule_indexes_on(
+        &self,
+        code: ProcedureCode,
+        date: Date,
+    ) -> impl Iterator<Item = usize> + '_ {
+        self.by_code
+            .get(&code)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(move |(_, dates)| dates.contains(date))
+            .map(|&(index, _)| index as usize)
+    }
+
+    /// The rules about every line in force on `date` (the second part of
+    /// [`CompiledPolicy::rule_indexes_for`]).
+    pub fn every_line_rule_indexes_on(&self, date: Date) -> impl Iterator<Item = usize> + '_ {
+        self.every_line
+            .iter()
+            .filter(move |(_, dates)| dates.contains(date))
+            .map(|&(index, _)| index as usize)
+    }
+
+    /// The most rule versions one line can meet, whatever its code and date.
+    pub fn most_rules_per_line(&self) -> usize {
+        self.most_rules_per_line
     }
 
     /// `PAYER@DATE`: the version in force on `date`, named after the day it
@@ -909,6 +942,8 @@ impl Compiler<'_> {
                 .unwrap_or_default(),
             rules,
             constants,
+            most_rules_per_line: by_code.values().map(Vec::len).max().unwrap_or(0)
+                + every_line.len(),
             by_code,
             every_line,
             versions,

@@ -182,24 +182,7 @@ fn judge_visits(
     let mut explanation: Vec<Explanation> = Vec::new();
     let mut explained_claim_rules = std::collections::BTreeSet::new();
     for (date, lines) in visits.iter() {
-        // At most this many (rule, line) pairs: room for them all at once.
-        let most: usize = lines
-            .iter()
-            .filter_map(|&index| claim.lines.get(index))
-            .filter_map(|line| policy.rule_indexes_for(line.code.value, date).size_hint().1)
-            .sum();
-        by_rule.group(
-            policy.rules.len(),
-            most,
-            lines.iter().filter_map(|&index| {
-                let line = claim.lines.get(index)?;
-                Some(
-                    policy
-                        .rule_indexes_for(line.code.value, date)
-                        .map(move |rule| (rule, index)),
-                )
-            }),
-        );
+        by_rule.group(policy, claim, date, lines);
         for (rule_index, rule_lines) in by_rule.groups() {
             let Some(rule) = policy.rules.get(rule_index) else {
                 continue;
@@ -304,18 +287,45 @@ struct RuleLines {
 }
 
 impl RuleLines {
-    /// Groups `(rule, line)` pairs (at most `most`), the lines in claim order,
-    /// for `rules` rules.
-    fn group<I, P>(&mut self, rules: usize, most: usize, pairs: I)
-    where
-        I: Iterator<Item = P>,
-        P: Iterator<Item = (usize, usize)>,
-    {
+    /// Groups the visit's `lines` on `date` by the rule versions they meet,
+    /// the lines in claim order.
+    fn group(&mut self, policy: &CompiledPolicy, claim: &Claim, date: Date, lines: &[usize]) {
         self.pairs.clear();
-        self.pairs.reserve(most);
-        for line_pairs in pairs {
-            self.pairs.extend(line_pairs);
+        // Room for every pair at once: the buffer does not regrow.
+        self.pairs
+            .reserve(lines.len().saturating_mul(policy.most_rules_per_line()));
+        // The rules about every line are found once for the visit (with its
+        // first line), then copied for the other lines.
+        let mut every_line: Option<std::ops::Range<usize>> = None;
+        for &index in lines {
+            let Some(line) = claim.lines.get(index) else {
+                continue;
+            };
+            self.pairs.extend(
+                policy
+                    .code_rule_indexes_on(line.code.value, date)
+                    .map(|rule| (rule, index)),
+            );
+            match &every_line {
+                Some(found) => {
+                    let start = self.pairs.len();
+                    self.pairs.extend_from_within(found.clone());
+                    for pair in self.pairs.get_mut(start..).unwrap_or_default() {
+                        pair.1 = index;
+                    }
+                }
+                None => {
+                    let start = self.pairs.len();
+                    self.pairs.extend(
+                        policy
+                            .every_line_rule_indexes_on(date)
+                            .map(|rule| (rule, index)),
+                    );
+                    every_line = Some(start..self.pairs.len());
+                }
+            }
         }
+        let rules = policy.rules.len();
         self.starts.clear();
         self.starts.resize(rules + 1, 0);
         for &(rule, _) in &self.pairs {
