@@ -79,6 +79,36 @@ impl ClaimPath {
         self
     }
 
+    /// The pointer's text appended to `out` (what `Display` writes, without
+    /// the formatting machinery: a batch writes one for every finding).
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
+        for part in self.parts() {
+            out.push(b'/');
+            match part {
+                PathPart::Key(name) if name.contains(['~', '/']) => {
+                    out.extend_from_slice(name.replace('~', "~0").replace('/', "~1").as_bytes());
+                }
+                PathPart::Key(name) => out.extend_from_slice(name.as_bytes()),
+                PathPart::Index(index) => {
+                    let mut digits = [0u8; 10];
+                    let mut at = digits.len();
+                    let mut rest = *index;
+                    loop {
+                        at -= 1;
+                        if let Some(digit) = digits.get_mut(at) {
+                            *digit = b'0' + (rest % 10) as u8;
+                        }
+                        rest /= 10;
+                        if rest == 0 || at == 0 {
+                            break;
+                        }
+                    }
+                    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+                }
+            }
+        }
+    }
+
     fn parts(&self) -> &[PathPart] {
         self.parts.get(..usize::from(self.len)).unwrap_or_default()
     }

@@ -15,6 +15,7 @@
 use serde::Serialize;
 
 use super::{ClaimReport, Finding, FindingSeverity, FixOp, LineReport, Status};
+use crate::claim::ClaimPath;
 
 /// `report` as compact JSON, appended to `out` (no line end).
 pub(crate) fn write_report(out: &mut Vec<u8>, report: &ClaimReport) {
@@ -95,8 +96,7 @@ fn finding(out: &mut Vec<u8>, finding: &Finding) {
     match &finding.claim_span {
         Some(span) => {
             out.extend_from_slice(b"{\"path\":");
-            // A claim path is the contract's field names and indexes: no escapes.
-            serde_value(out, &span.path);
+            claim_path(out, span.path);
             out.extend_from_slice(b",\"start\":");
             optional_number(out, span.start.map(|at| at as u64));
             out.extend_from_slice(b",\"end\":");
@@ -137,6 +137,23 @@ fn finding(out: &mut Vec<u8>, finding: &Finding) {
         None => out.extend_from_slice(b"null"),
     }
     out.push(b'}');
+}
+
+/// A claim path as a JSON string, written in place; one that would need
+/// escaping (no contract field name does) goes through [`string`].
+fn claim_path(out: &mut Vec<u8>, path: ClaimPath) {
+    let start = out.len();
+    out.push(b'"');
+    path.write_to(out);
+    let written = out.get(start + 1..).unwrap_or_default();
+    if written.iter().fold(true, |plain, &byte| {
+        plain & (byte >= 0x20 && byte != b'"' && byte != b'\\')
+    }) {
+        out.push(b'"');
+    } else {
+        out.truncate(start);
+        string(out, &path.to_string());
+    }
 }
 
 /// A JSON string. Text with nothing to escape (almost all of it) is copied
@@ -301,6 +318,26 @@ mod tests {
             let mut fast = Vec::new();
             string(&mut fast, text);
             assert_eq!(fast, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn claim_paths_are_written_as_serde_json_writes_them() {
+        for path in [
+            ClaimPath::ROOT,
+            ClaimPath::line(0, "modifiers"),
+            ClaimPath::line(4_000_000_000, "units"),
+            ClaimPath::ROOT
+                .key("documentation")
+                .key("activities")
+                .index(12)
+                .key("minutes"),
+            ClaimPath::ROOT.key("a/b~c"),
+            ClaimPath::ROOT.key("say \"hi\""),
+        ] {
+            let mut fast = Vec::new();
+            claim_path(&mut fast, path);
+            assert_eq!(fast, serde_json::to_vec(&path).unwrap(), "{path}");
         }
     }
 
