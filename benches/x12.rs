@@ -10,6 +10,8 @@
 //! throughput); `evaluate/…` times `ppl::eval::evaluate` on every claim read
 //! from the same file, against the shipped policies compiled once.
 //!
+//! It runs with mimalloc, the `ppl` binary's allocator, as `benches/batch.rs` does.
+//!
 //! Run: `cargo bench --bench x12`.
 
 // A benchmark that cannot build its input should stop loudly.
@@ -20,6 +22,10 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ppl::claim::{read_x12, Claim, PayerChoice, X12Options};
+
+/// The allocator of the `ppl` binary, so reading and evaluating cost here what they cost there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Claims in the generated file.
 const CLAIMS: usize = 10_000;

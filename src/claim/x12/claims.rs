@@ -232,14 +232,15 @@ pub(crate) fn from_taxonomy(code: &str) -> Option<(Discipline, Role)> {
 }
 
 impl<'o> Transaction<'o> {
-    pub fn new(options: &'o X12Options<'o>) -> Self {
+    /// A transaction set's reader; `claims` is how many claims to make room for.
+    pub fn new(options: &'o X12Options<'o>, claims: usize) -> Self {
         Self {
             options,
             billing: None,
             subscriber: None,
             entity: String::new(),
             claim: None,
-            out: Vec::new(),
+            out: Vec::with_capacity(claims),
         }
     }
 

@@ -147,7 +147,7 @@ pub fn read_x12(text: &str, options: &X12Options<'_>) -> Result<Vec<ClaimResult>
     let mut reads: Vec<claims::ClaimRead> = Vec::new();
     let mut transaction: Option<claims::Transaction<'_>> = None;
     let mut outside: Vec<X12Error> = Vec::new();
-    for segment in &segments {
+    for (position, segment) in segments.iter().enumerate() {
         if !segments::is_segment_id(segment.id) {
             let error = X12Error::at(
                 format!(
@@ -167,7 +167,7 @@ pub fn read_x12(text: &str, options: &X12Options<'_>) -> Result<Vec<ClaimResult>
             "ST" => {
                 if let Some(mut open) = transaction.take() {
                     open.finish();
-                    reads.append(&mut open.out);
+                    take_reads(&mut reads, &mut open.out);
                     outside.push(X12Error::at(
                         format!(
                             "segment {} (`ST` at byte {}) opens a transaction set before the last one was closed by `SE`",
@@ -177,12 +177,22 @@ pub fn read_x12(text: &str, options: &X12Options<'_>) -> Result<Vec<ClaimResult>
                         segment.end,
                     ));
                 }
-                transaction = Some(claims::Transaction::new(options));
+                // Claims are large (every value carries its span): room for the
+                // set's claims up front, so its list is never copied while it grows.
+                let in_set = segments
+                    .get(position + 1..)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|segment| segment.id.as_bytes())
+                    .take_while(|id| !matches!(id, [b'S', b'E'] | [b'S', b'T']))
+                    .filter(|id| matches!(id, [b'C', b'L', b'M']))
+                    .count();
+                transaction = Some(claims::Transaction::new(options, in_set));
             }
             "SE" => match transaction.take() {
                 Some(mut open) => {
                     open.finish();
-                    reads.append(&mut open.out);
+                    take_reads(&mut reads, &mut open.out);
                 }
                 None => outside.push(X12Error::at(
                     format!(
@@ -196,7 +206,7 @@ pub fn read_x12(text: &str, options: &X12Options<'_>) -> Result<Vec<ClaimResult>
             "ISA" | "IEA" | "GS" | "GE" => {
                 if let Some(mut open) = transaction.take() {
                     open.finish();
-                    reads.append(&mut open.out);
+                    take_reads(&mut reads, &mut open.out);
                     outside.push(X12Error::at(
                         format!(
                             "segment {} (`{}` at byte {}) comes before the transaction set's `SE`: the set may be cut short",
@@ -222,7 +232,7 @@ pub fn read_x12(text: &str, options: &X12Options<'_>) -> Result<Vec<ClaimResult>
     }
     if let Some(mut open) = transaction.take() {
         open.finish();
-        reads.append(&mut open.out);
+        take_reads(&mut reads, &mut open.out);
         outside.push(X12Error::at(
             "the file ends inside a transaction set (no `SE`): it may be cut short",
             text.len(),
@@ -269,6 +279,16 @@ pub fn read_x12(text: &str, options: &X12Options<'_>) -> Result<Vec<ClaimResult>
         results.push((line_of(&index, problem_at), Err(vec![error])));
     }
     Ok(results)
+}
+
+/// A closed transaction's claims onto the file's: moved whole when they are
+/// the first, so the claims are not copied again.
+fn take_reads(reads: &mut Vec<claims::ClaimRead>, out: &mut Vec<claims::ClaimRead>) {
+    if reads.is_empty() {
+        std::mem::swap(reads, out);
+    } else {
+        reads.append(out);
+    }
 }
 
 /// The 1-based text line of byte `at`.
