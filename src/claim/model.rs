@@ -139,12 +139,15 @@ impl std::fmt::Display for ClaimPath {
 /// [`ClaimPath::index`].
 impl From<&'static str> for ClaimPath {
     fn from(path: &'static str) -> Self {
-        path.split('/')
-            .skip(1)
-            .fold(ClaimPath::ROOT, |path, part| match part.parse::<usize>() {
-                Ok(index) => path.index(index),
-                Err(_) => path.key(part),
-            })
+        path.split('/').skip(1).fold(ClaimPath::ROOT, |path, part| {
+            let digits =
+                !part.is_empty() && part.len() <= 9 && part.bytes().all(|b| b.is_ascii_digit());
+            if digits {
+                path.index(part.bytes().fold(0, |n, b| n * 10 + usize::from(b - b'0')))
+            } else {
+                path.key(part)
+            }
+        })
     }
 }
 

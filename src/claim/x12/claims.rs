@@ -270,12 +270,38 @@ impl<'o> Transaction<'o> {
         if let Some(claim) = &mut self.claim {
             claim.end = segment.end;
         }
-        match segment.id {
-            "HL" => self.hl(segment),
-            "NM1" => self.nm1(segment),
-            "PRV" => self.prv(segment),
-            "DMG" => self.dmg(segment),
-            "SBR" => {
+        // Dispatched on the id as one number: a string `match` compares the id
+        // with each arm in turn, and a claim has about forty segments.
+        const fn code(id: &[u8]) -> u32 {
+            let mut code = 0u32;
+            let mut rest = id;
+            while let [byte, after @ ..] = rest {
+                code = code << 8 | *byte as u32;
+                rest = after;
+            }
+            code
+        }
+        const HL: u32 = code(b"HL");
+        const NM1: u32 = code(b"NM1");
+        const PRV: u32 = code(b"PRV");
+        const DMG: u32 = code(b"DMG");
+        const SBR: u32 = code(b"SBR");
+        const CLM: u32 = code(b"CLM");
+        const HI: u32 = code(b"HI");
+        const REF: u32 = code(b"REF");
+        const DTP: u32 = code(b"DTP");
+        const NTE: u32 = code(b"NTE");
+        const LX: u32 = code(b"LX");
+        const SV1: u32 = code(b"SV1");
+        // Segment ids are two or three characters; a longer one matches no arm.
+        let id = segment.id.as_bytes();
+        let id = if id.len() <= 3 { code(id) } else { 0 };
+        match id {
+            HL => self.hl(segment),
+            NM1 => self.nm1(segment),
+            PRV => self.prv(segment),
+            DMG => self.dmg(segment),
+            SBR => {
                 if let Some(claim) = &mut self.claim {
                     // 2320: from here to the first LX, another payer's facts.
                     if claim.place_now == Place::Claim {
@@ -283,13 +309,13 @@ impl<'o> Transaction<'o> {
                     }
                 }
             }
-            "CLM" => self.clm(segment),
-            "HI" => self.hi(segment),
-            "REF" => self.reference(segment),
-            "DTP" => self.dtp(segment),
-            "NTE" => self.nte(segment),
-            "LX" => self.lx(segment),
-            "SV1" => self.sv1(segment),
+            CLM => self.clm(segment),
+            HI => self.hi(segment),
+            REF => self.reference(segment),
+            DTP => self.dtp(segment),
+            NTE => self.nte(segment),
+            LX => self.lx(segment),
+            SV1 => self.sv1(segment),
             _ => {}
         }
     }

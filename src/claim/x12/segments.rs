@@ -53,7 +53,7 @@ impl<'t> Segment<'t> {
         let body = self.text.get(self.start..self.end).unwrap_or_default();
         let start = self.start;
         let mut at = start;
-        body.split(char::from(self.separator))
+        split_at_byte(body, self.separator)
             .map(move |text| {
                 let from = at;
                 at += text.len() + 1;
@@ -91,8 +91,7 @@ impl<'t> Element<'t> {
     /// The components of a composite element, in order; empty ones are `None`.
     pub fn components(self, separator: u8) -> impl Iterator<Item = Option<Element<'t>>> {
         let mut at = self.start;
-        self.text
-            .split(char::from(separator))
+        split_at_byte(self.text, separator)
             .enumerate()
             .map(move |(index, text)| {
                 let start = at;
@@ -145,6 +144,27 @@ pub(crate) fn starts_with_isa(text: &str) -> bool {
 
 /// A delimiter must not be a letter, a digit or a space: those are data.
 /// Only ASCII bytes qualify, so splitting at one never cuts a character.
+/// `text` cut at every `separator`: the pieces `str::split` gives, found with
+/// memchr rather than a character searcher (which confirms each match with a
+/// `memcmp`). Delimiters are ASCII ([`is_delimiter`]), so every cut falls on a
+/// character boundary.
+fn split_at_byte(text: &str, separator: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match memchr::memchr(separator, current.as_bytes()) {
+            Some(at) => {
+                rest = current.get(at + 1..);
+                current.get(..at)
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
 fn is_delimiter(byte: u8) -> bool {
     byte.is_ascii() && !byte.is_ascii_alphanumeric() && byte != b' '
 }
@@ -325,5 +345,26 @@ fn split<'t>(
         text,
         separator: delimiters.element,
         component: delimiters.component,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn splitting_at_a_byte_gives_what_str_split_gives() {
+        for text in [
+            "",
+            "*",
+            "a",
+            "a*",
+            "*a",
+            "a**b*",
+            "SV1*HC:97110:GP*40*UN*1***1:2",
+            "né*x",
+        ] {
+            let ours: Vec<&str> = super::split_at_byte(text, b'*').collect();
+            let theirs: Vec<&str> = text.split('*').collect();
+            assert_eq!(ours, theirs, "{text:?}");
+        }
     }
 }
