@@ -22,6 +22,7 @@ pub mod codes;
 pub mod codeset;
 pub mod compile;
 pub mod corpus;
+mod decimal;
 pub mod diagnostics;
 pub mod diff;
 pub mod doc;

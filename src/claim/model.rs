@@ -90,20 +90,9 @@ impl ClaimPath {
                 }
                 PathPart::Key(name) => out.extend_from_slice(name.as_bytes()),
                 PathPart::Index(index) => {
-                    let mut digits = [0u8; 10];
-                    let mut at = digits.len();
-                    let mut rest = *index;
-                    loop {
-                        at -= 1;
-                        if let Some(digit) = digits.get_mut(at) {
-                            *digit = b'0' + (rest % 10) as u8;
-                        }
-                        rest /= 10;
-                        if rest == 0 || at == 0 {
-                            break;
-                        }
-                    }
-                    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+                    out.extend_from_slice(
+                        crate::decimal::Decimal::new(u64::from(*index)).as_bytes(),
+                    );
                 }
             }
         }
@@ -116,21 +105,9 @@ impl ClaimPath {
 
 impl std::fmt::Display for ClaimPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for part in self.parts() {
-            match part {
-                PathPart::Key(name) => {
-                    f.write_str("/")?;
-                    // RFC 6901 escaping; the contract's names need none.
-                    if name.contains(['~', '/']) {
-                        f.write_str(&name.replace('~', "~0").replace('/', "~1"))?;
-                    } else {
-                        f.write_str(name)?;
-                    }
-                }
-                PathPart::Index(index) => write!(f, "/{index}")?,
-            }
-        }
-        Ok(())
+        let mut text = Vec::new();
+        self.write_to(&mut text);
+        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 

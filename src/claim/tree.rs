@@ -94,20 +94,5 @@ pub(crate) fn item(path: &str, index: usize) -> String {
 /// when reading batches).
 pub(crate) fn push_index(path: &mut String, index: usize) {
     path.push('/');
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = index;
-    loop {
-        at -= 1;
-        if let Some(digit) = digits.get_mut(at) {
-            *digit = b'0' + (rest % 10) as u8;
-        }
-        rest /= 10;
-        if rest == 0 || at == 0 {
-            break;
-        }
-    }
-    for &digit in digits.get(at..).unwrap_or_default() {
-        path.push(char::from(digit));
-    }
+    crate::decimal::Decimal::new(index as u64).push_to(path);
 }

@@ -311,19 +311,8 @@ pub fn write_integer(number: i64, out: &mut String) {
     write_unsigned(number.unsigned_abs(), out);
 }
 
-fn write_unsigned(mut number: u64, out: &mut String) {
-    // u64::MAX has 20 digits; filled from the right.
-    let mut digits = [b'0'; 20];
-    let mut start = digits.len();
-    for slot in digits.iter_mut().rev() {
-        *slot = b'0' + (number % 10) as u8;
-        number /= 10;
-        start -= 1;
-        if number == 0 {
-            break;
-        }
-    }
-    write_ascii(digits.get(start..).unwrap_or_default(), out);
+fn write_unsigned(number: u64, out: &mut String) {
+    crate::decimal::Decimal::new(number).push_to(out);
 }
 
 /// A date as `YYYY-MM-DD`, as jiff's `Display` writes years 0 to 9999.

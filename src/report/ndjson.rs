@@ -25,21 +25,10 @@ pub(crate) fn write_report(out: &mut Vec<u8>, report: &ClaimReport) {
     string(out, &report.payer);
     out.extend_from_slice(b",\"status\":\"");
     out.extend_from_slice(status(report.status).as_bytes());
-    out.extend_from_slice(b"\",\"lines\":[");
-    for (at, line) in report.lines.iter().enumerate() {
-        if at > 0 {
-            out.push(b',');
-        }
-        line_report(out, line);
-    }
-    out.extend_from_slice(b"],\"findings\":[");
-    for (at, finding) in report.findings.iter().enumerate() {
-        if at > 0 {
-            out.push(b',');
-        }
-        self::finding(out, finding);
-    }
-    out.push(b']');
+    out.extend_from_slice(b"\",\"lines\":");
+    list(out, &report.lines, line_report);
+    out.extend_from_slice(b",\"findings\":");
+    list(out, &report.findings, finding);
     if let Some(explanation) = &report.explanation {
         out.extend_from_slice(b",\"explanation\":");
         serde_value(out, explanation);
@@ -81,14 +70,9 @@ fn finding(out: &mut Vec<u8>, finding: &Finding) {
     out.extend_from_slice(finding.category.keyword().as_bytes());
     out.extend_from_slice(b"\",\"severity\":\"");
     out.extend_from_slice(severity(finding.severity).as_bytes());
-    out.extend_from_slice(b"\",\"missing\":[");
-    for (at, path) in finding.missing.iter().enumerate() {
-        if at > 0 {
-            out.push(b',');
-        }
-        string(out, path);
-    }
-    out.extend_from_slice(b"],\"message\":");
+    out.extend_from_slice(b"\",\"missing\":");
+    list(out, &finding.missing, |out, path| string(out, path));
+    out.extend_from_slice(b",\"message\":");
     string(out, &finding.message);
     out.extend_from_slice(b",\"line\":");
     optional_number(out, finding.line.map(|line| line as u64));
@@ -145,10 +129,7 @@ fn claim_path(out: &mut Vec<u8>, path: ClaimPath) {
     let start = out.len();
     out.push(b'"');
     path.write_to(out);
-    let written = out.get(start + 1..).unwrap_or_default();
-    if written.iter().fold(true, |plain, &byte| {
-        plain & (byte >= 0x20 && byte != b'"' && byte != b'\\')
-    }) {
+    if plain(out.get(start + 1..).unwrap_or_default()) {
         out.push(b'"');
     } else {
         out.truncate(start);
@@ -159,11 +140,7 @@ fn claim_path(out: &mut Vec<u8>, path: ClaimPath) {
 /// A JSON string. Text with nothing to escape (almost all of it) is copied
 /// whole; the rest is written by serde_json, so escaping is exactly its own.
 fn string(out: &mut Vec<u8>, text: &str) {
-    // No early exit, so the check runs over many bytes at a time.
-    let plain = text.bytes().fold(true, |plain, byte| {
-        plain & (byte >= 0x20 && byte != b'"' && byte != b'\\')
-    });
-    if plain {
+    if plain(text.as_bytes()) {
         out.reserve(text.len() + 2);
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
@@ -171,6 +148,26 @@ fn string(out: &mut Vec<u8>, text: &str) {
     } else {
         serde_value(out, text);
     }
+}
+
+/// Whether `bytes` go into a JSON string as they are (no quote, backslash or
+/// control byte). No early exit, so the check runs over many bytes at a time.
+fn plain(bytes: &[u8]) -> bool {
+    bytes.iter().fold(true, |plain, &byte| {
+        plain & (byte >= 0x20 && byte != b'"' && byte != b'\\')
+    })
+}
+
+/// `items` as a JSON list, each written by `item`.
+fn list<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (at, value) in items.iter().enumerate() {
+        if at > 0 {
+            out.push(b',');
+        }
+        item(out, value);
+    }
+    out.push(b']');
 }
 
 fn optional_string(out: &mut Vec<u8>, text: Option<&str>) {
@@ -181,20 +178,7 @@ fn optional_string(out: &mut Vec<u8>, text: Option<&str>) {
 }
 
 fn number(out: &mut Vec<u8>, value: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = value;
-    loop {
-        at -= 1;
-        if let Some(digit) = digits.get_mut(at) {
-            *digit = b'0' + (rest % 10) as u8;
-        }
-        rest /= 10;
-        if rest == 0 || at == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+    out.extend_from_slice(crate::decimal::Decimal::new(value).as_bytes());
 }
 
 fn optional_number(out: &mut Vec<u8>, value: Option<u64>) {
