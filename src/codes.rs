@@ -141,10 +141,16 @@ impl DiagnosisPattern {
 
     /// Whether a diagnosis code (as normalized by [`normalize_diagnosis`]) matches.
     pub fn matches(&self, normalized_code: &str) -> bool {
+        self.matches_bytes(normalized_code.as_bytes())
+    }
+
+    /// [`DiagnosisPattern::matches`] on the code's bytes.
+    pub fn matches_bytes(&self, normalized_code: &[u8]) -> bool {
+        let stem = self.stem.as_bytes();
         if self.prefix {
-            normalized_code.starts_with(&self.stem)
+            normalized_code.starts_with(stem)
         } else {
-            normalized_code == self.stem
+            normalized_code == stem
         }
     }
 }
@@ -194,9 +200,13 @@ impl DiagnosisCode {
 
     /// Upper-case, without the dot (`I69351`).
     pub fn as_str(&self) -> &str {
-        let bytes = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
         // Only ASCII letters and digits are stored.
-        std::str::from_utf8(bytes).unwrap_or_default()
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// [`DiagnosisCode::as_str`] as bytes: compared without checking them again.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
     }
 }
 

@@ -25,12 +25,23 @@ pub enum DiagnosisSet {
 impl DiagnosisSet {
     /// Whether a diagnosis code (upper-case, without its dot) is in the set.
     pub fn contains(&self, normalized: &str) -> bool {
+        self.contains_bytes(normalized.as_bytes())
+    }
+
+    /// [`DiagnosisSet::contains`] of a code's bytes ([`DiagnosisCode::as_bytes`]).
+    ///
+    /// [`DiagnosisCode::as_bytes`]: crate::codes::DiagnosisCode::as_bytes
+    pub fn contains_bytes(&self, normalized: &[u8]) -> bool {
         match self {
-            DiagnosisSet::Patterns(patterns) => {
-                patterns.iter().any(|pattern| pattern.matches(normalized))
+            DiagnosisSet::Patterns(patterns) => patterns
+                .iter()
+                .any(|pattern| pattern.matches_bytes(normalized)),
+            DiagnosisSet::Union(a, b) => {
+                a.contains_bytes(normalized) || b.contains_bytes(normalized)
             }
-            DiagnosisSet::Union(a, b) => a.contains(normalized) || b.contains(normalized),
-            DiagnosisSet::Except(a, b) => a.contains(normalized) && !b.contains(normalized),
+            DiagnosisSet::Except(a, b) => {
+                a.contains_bytes(normalized) && !b.contains_bytes(normalized)
+            }
         }
     }
 

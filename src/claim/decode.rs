@@ -7,13 +7,13 @@
 //! may not.
 
 use super::model::{
-    Activity, Cents, Claim, ClaimPath, ClaimSpan, Discipline, Documentation, History, Line,
-    Located, Member, Modality, PlanOfCare, PriorAuthorization, Provider, Role, Telehealth,
+    Activity, Cents, Claim, ClaimPath, ClaimSpan, Diagnosis, Discipline, Documentation, History,
+    Line, Located, Member, Modality, PlanOfCare, PriorAuthorization, Provider, Role, Telehealth,
     TherapyAllowed,
 };
 use super::tree::{child, Entry, Node, Value};
 use super::ClaimError;
-use crate::codes::{normalize_diagnosis, Modifier, PlaceOfService, ProcedureCode};
+use crate::codes::{DiagnosisCode, Modifier, PlaceOfService, ProcedureCode};
 use crate::diagnostics::did_you_mean;
 use crate::Date;
 
@@ -792,19 +792,26 @@ impl Decoder {
         }
     }
 
-    fn diagnosis(&mut self, node: &Node, path: ClaimPath) -> Option<Located<String>> {
+    fn diagnosis(&mut self, node: &Node, path: ClaimPath) -> Option<Located<Diagnosis>> {
         let text = self.string(node, path, &"a diagnosis", Text::Code)?;
-        let checked = normalize_diagnosis(text).and_then(|stem| {
-            if stem.len() < 3 {
+        let checked = DiagnosisCode::parse(text).and_then(|code| {
+            if code.as_str().len() < 3 {
                 Err(crate::codes::CodeError {
                     reason: "an ICD-10-CM code has at least three characters",
                 })
             } else {
-                Ok(stem)
+                Ok(code)
             }
         });
         match checked {
-            Ok(_) => Some(located(text.to_owned(), node, path)),
+            Ok(code) => Some(located(
+                Diagnosis {
+                    text: text.to_owned(),
+                    code: Some(code),
+                },
+                node,
+                path,
+            )),
             Err(error) => {
                 let message = format!("invalid ICD-10-CM code{}: {}", shown(node), error.reason);
                 self.report(node, path, message);
@@ -1037,7 +1044,7 @@ impl Decoder {
         })
     }
 
-    fn diagnoses(&mut self, node: &Node, path: ClaimPath) -> Option<Vec<Located<String>>> {
+    fn diagnoses(&mut self, node: &Node, path: ClaimPath) -> Option<Vec<Located<Diagnosis>>> {
         let items = self.list(node, path, &"`diagnoses`")?;
         if items.is_empty() {
             self.report(

@@ -5,7 +5,7 @@
 //! every value keeps the [`ClaimSpan`] it was read from, so a finding can point
 //! at the place in the input (`/lines/1/modifiers`, with byte offsets).
 
-use crate::codes::{Modifier, PlaceOfService, ProcedureCode};
+use crate::codes::{DiagnosisCode, Modifier, PlaceOfService, ProcedureCode};
 use crate::Date;
 
 /// Where a value stands in the claim input: its path in the claim contract
@@ -203,6 +203,23 @@ pub enum Modality {
 /// Dollars as cents, so sums are exact.
 pub type Cents = u64;
 
+/// A diagnosis code: the text the claim gives (`I69.351`; an 837P may carry
+/// ICD-9-CM), and its ICD-10-CM code, parsed once when the claim is read so
+/// rules compare codes without parsing them again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnosis {
+    pub text: String,
+    /// `None` for a code that is not ICD-10-CM (rules' diagnosis sets hold only ICD-10-CM).
+    pub code: Option<DiagnosisCode>,
+}
+
+impl Diagnosis {
+    pub fn new(text: String) -> Self {
+        let code = DiagnosisCode::parse(&text).ok();
+        Self { text, code }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Claim {
     pub id: Located<String>,
@@ -212,8 +229,8 @@ pub struct Claim {
     pub place_of_service: Option<Located<PlaceOfService>>,
     pub member: Option<Member>,
     pub provider: Provider,
-    /// ICD-10-CM codes as written (`I69.351`), in order: pointer 1 is the first.
-    pub diagnoses: Vec<Located<String>>,
+    /// The diagnoses in order: pointer 1 is the first.
+    pub diagnoses: Vec<Located<Diagnosis>>,
     pub prior_authorization: Option<PriorAuthorization>,
     pub lines: Vec<Line>,
     pub documentation: Option<Documentation>,

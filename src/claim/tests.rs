@@ -129,7 +129,11 @@ fn the_contract_example_reads_to_the_model() {
         claim.provider.credential.as_ref().map(|c| c.value.as_str()),
         Some("OTR/L")
     );
-    let diagnoses: Vec<&str> = claim.diagnoses.iter().map(|d| d.value.as_str()).collect();
+    let diagnoses: Vec<&str> = claim
+        .diagnoses
+        .iter()
+        .map(|d| d.value.text.as_str())
+        .collect();
     assert_eq!(diagnoses, ["I69.351", "R26.89"]);
 
     assert_eq!(claim.lines.len(), 2);

@@ -5,7 +5,7 @@
 //! condition or filling in a message allocates only for the paths of missing
 //! facts, which are kept beside the values in [`Needs`].
 
-use crate::claim::{Claim, Line, Located};
+use crate::claim::{Claim, Diagnosis, Line, Located};
 use crate::codes::{DiagnosisCode, Modifier, PlaceOfService, ProcedureCode};
 use crate::codeset::SetValue;
 use crate::compile::{
@@ -137,12 +137,12 @@ pub enum List<'a> {
     Procedures(&'a [ProcedureCode]),
     Texts(&'a [String]),
     Pointers(&'a [u8]),
-    /// Diagnoses as the claim writes them; codes that do not parse are left out.
-    Diagnoses(&'a [Located<String>]),
+    /// The claim's diagnoses; codes that are not ICD-10-CM are left out.
+    Diagnoses(&'a [Located<Diagnosis>]),
     /// The diagnoses a line's 1-based pointers select (pointers out of range are left out).
     PointedDiagnoses {
         pointers: &'a [u8],
-        diagnoses: &'a [Located<String>],
+        diagnoses: &'a [Located<Diagnosis>],
     },
     /// A field of each of some lines (`lines.minutes`), worked out as read.
     LineValues {
@@ -218,8 +218,8 @@ impl<'a> Iterator for ListItems<'_, 'a> {
     }
 }
 
-fn diagnosis<'a>(text: &str) -> Option<Value<'a>> {
-    DiagnosisCode::parse(text).ok().map(Value::Diagnosis)
+fn diagnosis<'a>(diagnosis: &Diagnosis) -> Option<Value<'a>> {
+    diagnosis.code.map(Value::Diagnosis)
 }
 
 impl Value<'_> {
@@ -1086,7 +1086,7 @@ fn is_member(value: &Value, set: Option<&SetValue>) -> bool {
         }
         (Value::Place(place), Some(SetValue::Place(places))) => places.contains(place),
         (Value::Diagnosis(code), Some(SetValue::Diagnosis(diagnoses))) => {
-            diagnoses.contains(code.as_str())
+            diagnoses.contains_bytes(code.as_bytes())
         }
         _ => false,
     }

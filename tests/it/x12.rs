@@ -116,7 +116,11 @@ fn ig_examples_give_three_claims_and_eleven_lines() {
     assert_eq!(codes.iter().map(Vec::len).sum::<usize>(), 11);
     // ICD-9 diagnoses (BK/BF) in order, and the pointers into them.
     let second = claims[1];
-    let diagnoses: Vec<&str> = second.diagnoses.iter().map(|d| d.value.as_str()).collect();
+    let diagnoses: Vec<&str> = second
+        .diagnoses
+        .iter()
+        .map(|d| d.value.text.as_str())
+        .collect();
     assert_eq!(diagnoses, ["4779", "2724", "2780", "53081"]);
     let pointers: Vec<Vec<u8>> = second
         .lines
@@ -201,7 +205,7 @@ fn uhin_minimal_claim_reads_and_evaluates() {
         panic!("{read:#?}")
     };
     assert_eq!(claim.id.value, "1606");
-    assert_eq!(claim.diagnoses[0].value, "R69");
+    assert_eq!(claim.diagnoses[0].value.text, "R69");
     assert_eq!(claim.lines[0].code.value.to_string(), "90834");
     // An RD8 range: judged on its first day, its last day kept.
     assert_eq!(

@@ -8,11 +8,11 @@ use super::segments::{Element, Segment};
 use super::{PayerChoice, X12Options};
 use crate::claim::decode::{npi_is_valid, parse_money, Money};
 use crate::claim::model::{
-    Cents, Claim, ClaimPath, ClaimSpan, Discipline, DisciplineSource, Line, Located, Member,
-    PayerSource, PriorAuthorization, Provenance, Provider, Role,
+    Cents, Claim, ClaimPath, ClaimSpan, Diagnosis, Discipline, DisciplineSource, Line, Located,
+    Member, PayerSource, PriorAuthorization, Provenance, Provider, Role,
 };
 use crate::claim::ClaimError;
-use crate::codes::{normalize_diagnosis, Modifier, PlaceOfService, ProcedureCode};
+use crate::codes::{DiagnosisCode, Modifier, PlaceOfService, ProcedureCode};
 use crate::Date;
 
 /// Most diagnoses a claim carries (HI01 to HI12).
@@ -100,7 +100,7 @@ struct ClaimLoop {
     total_charge: Option<Located<Cents>>,
     place: Option<Located<PlaceOfService>>,
     date: Option<Located<Date>>,
-    diagnoses: Vec<Located<String>>,
+    diagnoses: Vec<Located<Diagnosis>>,
     diagnoses_seen: bool,
     /// A diagnosis could not be read: pointers are not checked against the rest.
     diagnoses_failed: bool,
@@ -715,17 +715,21 @@ impl<'o> Transaction<'o> {
                 continue;
             }
             let value = if icd10 {
-                match normalize_diagnosis(code.text) {
+                match DiagnosisCode::parse(code.text) {
                     // Written as the claim contract writes it: `I69.351`.
-                    Ok(_) if !code.text.contains('.') => {
-                        match (code.text.get(..3), code.text.get(3..)) {
+                    Ok(parsed) if !code.text.contains('.') => Diagnosis {
+                        text: match (code.text.get(..3), code.text.get(3..)) {
                             (Some(category), Some(detail)) if !detail.is_empty() => {
                                 format!("{category}.{detail}")
                             }
                             _ => code.text.to_owned(),
-                        }
-                    }
-                    Ok(_) => code.text.to_owned(),
+                        },
+                        code: Some(parsed),
+                    },
+                    Ok(parsed) => Diagnosis {
+                        text: code.text.to_owned(),
+                        code: Some(parsed),
+                    },
                     Err(error) => {
                         claim.errors.push(element_error(
                             segment,
@@ -741,7 +745,10 @@ impl<'o> Transaction<'o> {
                     }
                 }
             } else if is_icd9(code.text) {
-                code.text.to_owned()
+                Diagnosis {
+                    text: code.text.to_owned(),
+                    code: None,
+                }
             } else {
                 claim.errors.push(element_error(
                     segment,

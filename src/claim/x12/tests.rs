@@ -208,8 +208,25 @@ fn line_and_claim_authorizations_must_agree() {
 #[test]
 fn icd10_codes_are_written_with_their_dot_and_checked() {
     let claim = claims(THERAPY).remove(1).unwrap();
-    let diagnoses: Vec<&str> = claim.diagnoses.iter().map(|d| d.value.as_str()).collect();
+    let diagnoses: Vec<&str> = claim
+        .diagnoses
+        .iter()
+        .map(|d| d.value.text.as_str())
+        .collect();
     assert_eq!(diagnoses, ["I69.351", "R26.89"]);
+    // Parsed once, when read: what rules compare.
+    let codes: Vec<Option<&str>> = claim
+        .diagnoses
+        .iter()
+        .map(|d| d.value.code.as_ref().map(|code| code.as_str()))
+        .collect();
+    assert_eq!(codes, [Some("I69351"), Some("R2689")]);
+    // An ICD-9-CM code is kept as written, with no ICD-10-CM code for rules to match.
+    let icd9 = claims(&first_claim_with("ABK:I69351", "BK:4019"))
+        .remove(0)
+        .unwrap();
+    let first = &icd9.diagnoses[0].value;
+    assert_eq!((first.text.as_str(), first.code), ("4019", None));
     let error = only_error(&first_claim_with("ABK:I69351", "ABK:0340"));
     assert!(
         error.message.contains("invalid ICD-10-CM code `0340`"),
