@@ -27,6 +27,32 @@ pub struct DateRange {
     pub through: Option<Date>,
 }
 
+/// A date as one number in date order (`year * 512 + month * 32 + day`):
+/// the ranges tested for every line of a claim compare two integers.
+fn day_number(date: Date) -> i32 {
+    i32::from(date.year()) * 512 + i32::from(date.month()) * 32 + i32::from(date.day())
+}
+
+/// A [`DateRange`] as day numbers ([`day_number`]), open ends as the extremes.
+#[derive(Clone, Copy, Debug)]
+struct DaySpan {
+    from: i32,
+    through: i32,
+}
+
+impl DaySpan {
+    fn of(range: DateRange) -> Self {
+        Self {
+            from: range.from.map_or(i32::MIN, day_number),
+            through: range.through.map_or(i32::MAX, day_number),
+        }
+    }
+
+    fn contains(self, day: i32) -> bool {
+        self.from <= day && day <= self.through
+    }
+}
+
 impl DateRange {
     pub fn contains(&self, date: Date) -> bool {
         self.from.is_none_or(|from| from <= date)
@@ -666,12 +692,9 @@ pub struct CompiledPolicy {
     pub constants: BTreeMap<String, VersionedConst>,
     /// Procedure code → the rules whose `codes` include it, each with the dates on
     /// which it does (the rule in force and the code in its set), in rule order.
-    by_code: FxHashMap<ProcedureCode, Vec<(u32, DateRange)>>,
+    by_code: FxHashMap<ProcedureCode, Vec<(u32, DaySpan)>>,
     /// Rules without `codes` (and telehealth rules), with the dates they are in force.
-    every_line: Vec<(u32, DateRange)>,
-    /// The most rule versions one line can meet (on any date): room enough,
-    /// per line, to group a visit's lines by rule without a counting pass.
-    most_rules_per_line: usize,
+    every_line: Vec<(u32, DaySpan)>,
     /// The policy version (`PAYER@DATE`) from each date on, in date order; the first
     /// starts at `Date::MIN`. Worked out here so evaluation only looks it up.
     versions: Vec<(Date, Arc<str>)>,
@@ -702,10 +725,11 @@ impl CompiledPolicy {
             .unwrap_or_default();
         // Both lists are in rule order, their chain need not be: callers that need
         // an order sort (the evaluator does).
+        let day = day_number(date);
         indexed
             .iter()
             .chain(self.every_line.iter())
-            .filter(move |(_, dates)| dates.contains(date))
+            .filter(move |(_, dates)| dates.contains(day))
             .map(|&(index, _)| index as usize)
     }
 
@@ -716,27 +740,24 @@ impl CompiledPolicy {
         code: ProcedureCode,
         date: Date,
     ) -> impl Iterator<Item = usize> + '_ {
+        let day = day_number(date);
         self.by_code
             .get(&code)
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .filter(move |(_, dates)| dates.contains(date))
+            .filter(move |(_, dates)| dates.contains(day))
             .map(|&(index, _)| index as usize)
     }
 
     /// The rules about every line in force on `date` (the second part of
     /// [`CompiledPolicy::rule_indexes_for`]).
     pub fn every_line_rule_indexes_on(&self, date: Date) -> impl Iterator<Item = usize> + '_ {
+        let day = day_number(date);
         self.every_line
             .iter()
-            .filter(move |(_, dates)| dates.contains(date))
+            .filter(move |(_, dates)| dates.contains(day))
             .map(|&(index, _)| index as usize)
-    }
-
-    /// The most rule versions one line can meet, whatever its code and date.
-    pub fn most_rules_per_line(&self) -> usize {
-        self.most_rules_per_line
     }
 
     /// `PAYER@DATE`: the version in force on `date`, named after the day it
@@ -898,7 +919,7 @@ impl Compiler<'_> {
                 }
             }
         }
-        let mut by_code: FxHashMap<ProcedureCode, Vec<(u32, DateRange)>> = FxHashMap::default();
+        let mut by_code: FxHashMap<ProcedureCode, Vec<(u32, DaySpan)>> = FxHashMap::default();
         let mut every_line = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
@@ -913,11 +934,14 @@ impl Compiler<'_> {
                             continue;
                         };
                         for code in set_codes {
-                            by_code.entry(*code).or_default().push((index, dates));
+                            by_code
+                                .entry(*code)
+                                .or_default()
+                                .push((index, DaySpan::of(dates)));
                         }
                     }
                 }
-                _ => every_line.push((index, rule.effective)),
+                _ => every_line.push((index, DaySpan::of(rule.effective))),
             }
         }
         // Entries were added version by version: put each code's back in rule order.
@@ -942,8 +966,6 @@ impl Compiler<'_> {
                 .unwrap_or_default(),
             rules,
             constants,
-            most_rules_per_line: by_code.values().map(Vec::len).max().unwrap_or(0)
-                + every_line.len(),
             by_code,
             every_line,
             versions,
@@ -1544,4 +1566,53 @@ pub fn named_set(checked: &Checked, payer: &str, name: &str) -> Option<Versioned
         span: Span::default(),
     };
     Some(compiler.versioned_set(&expr, kind, DateRange::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{day_number, DateRange, DaySpan};
+    use crate::Date;
+
+    #[test]
+    fn day_spans_hold_the_dates_their_ranges_hold() {
+        let date = |y, m, d| Date::new(y, m, d).unwrap();
+        let dates = [
+            Date::MIN,
+            date(-1, 12, 31),
+            date(0, 1, 1),
+            date(2024, 12, 31),
+            date(2025, 1, 1),
+            date(2025, 2, 28),
+            date(2025, 3, 1),
+            date(2026, 11, 27),
+            Date::MAX,
+        ];
+        for pair in dates.windows(2) {
+            assert!(day_number(pair[0]) < day_number(pair[1]), "{pair:?}");
+        }
+        let ranges = [
+            DateRange::default(),
+            DateRange {
+                from: Some(date(2025, 1, 1)),
+                through: None,
+            },
+            DateRange {
+                from: None,
+                through: Some(date(2024, 12, 31)),
+            },
+            DateRange {
+                from: Some(date(2025, 1, 1)),
+                through: Some(date(2025, 2, 28)),
+            },
+        ];
+        for range in ranges {
+            for day in dates {
+                assert_eq!(
+                    DaySpan::of(range).contains(day_number(day)),
+                    range.contains(day),
+                    "{range:?} {day}"
+                );
+            }
+        }
+    }
 }

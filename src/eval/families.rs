@@ -18,6 +18,13 @@ const TELEHEALTH_MODIFIERS: [&str; 5] = ["95", "93", "GT", "FQ", "GQ"];
 /// Places of service that mean telehealth (CMS POS 02 and 10).
 const TELEHEALTH_PLACES: [&str; 2] = ["02", "10"];
 
+/// A unit count as a fix's value (`3`), without `core::fmt`.
+fn decimal_text(number: u32) -> String {
+    let mut text = String::with_capacity(4);
+    crate::decimal::Decimal::new(number.into()).push_to(&mut text);
+    text
+}
+
 fn has_modifier(modifiers: &[Modifier], text: &str) -> bool {
     modifiers.iter().any(|m| m.is(text))
 }
@@ -400,7 +407,7 @@ impl Run<'_> {
                     line,
                     span(),
                     &extras,
-                    Some(supported.to_string()),
+                    Some(decimal_text(supported)),
                 );
             } else if units_billed < supported {
                 let message = format!(
@@ -959,7 +966,7 @@ impl Run<'_> {
         if let Some(expected) = expected_discipline {
             if !modifiers.contains(&expected) {
                 let extras = [("expected_modifier", Value::Modifier(expected))];
-                let mut fix = Run::fix(rule, line, Some(expected.to_string()));
+                let mut fix = Run::fix(rule, line, Some(expected.as_str().to_owned()));
                 // GP on a speech-language line: adding GN would leave the wrong plan's
                 // modifier beside it, so the fix replaces it instead.
                 let wrong = modifiers
@@ -968,7 +975,11 @@ impl Run<'_> {
                 if let (Some(fix), Some(wrong)) = (fix.as_mut(), wrong) {
                     if fix.op == FixOp::AddModifier {
                         fix.op = FixOp::ReplaceModifier;
-                        fix.value = format!("{wrong}>{expected}");
+                        let mut replaced = String::with_capacity(5);
+                        replaced.push_str(wrong.as_str());
+                        replaced.push('>');
+                        replaced.push_str(expected.as_str());
+                        fix.value = replaced;
                     }
                 }
                 self.fire_with_fix(rule, date, line, modifiers_span(claim_line), &extras, fix);
@@ -985,7 +996,7 @@ impl Run<'_> {
                         line,
                         modifiers_span(claim_line),
                         &extras,
-                        Some(expected.to_string()),
+                        Some(expected.as_str().to_owned()),
                     );
                 }
             }

@@ -18,6 +18,7 @@ use crate::report::{
 };
 use crate::syntax::{Family, Scope, Severity};
 use crate::Date;
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// A claim that cannot be evaluated at all.
@@ -72,10 +73,16 @@ pub struct Evaluator {
     scratch: Scratch,
 }
 
+/// Lines of a claim the buffers hold without allocating: a claim with more
+/// is judged the same, in buffers that have grown.
+const INLINE_LINES: usize = 8;
+
 /// The buffers an [`Evaluator`] keeps: cleared, never shrunk, between claims.
+/// Sized to hold a usual claim in place, so that even a new evaluator (as
+/// [`evaluate`] makes) judges one without allocating them.
 #[derive(Default)]
 struct Scratch {
-    dates: Vec<Date>,
+    dates: SmallVec<[Date; INLINE_LINES]>,
     visits: Visits,
     by_rule: RuleLines,
     buffers: RunBuffers,
@@ -85,9 +92,9 @@ struct Scratch {
 #[derive(Default)]
 struct RunBuffers {
     /// Per line, the units a unit rule supports.
-    supported: Vec<Option<u32>>,
+    supported: SmallVec<[Option<u32>; INLINE_LINES]>,
     /// Claim-wide general rules already judged (by address: once per claim).
-    claim_rules_done: Vec<usize>,
+    claim_rules_done: SmallVec<[usize; 8]>,
     /// The paths of the facts the condition being judged found missing.
     needs: value::Needs,
     units: units::Buffers,
@@ -158,15 +165,13 @@ impl Evaluator {
             policy,
             visits,
             findings: Vec::new(),
-            // Lent to the run, and taken back below.
-            buffers: std::mem::take(buffers),
+            buffers,
         };
         run.buffers.supported.clear();
         run.buffers.supported.resize(claim.lines.len(), None);
         run.buffers.claim_rules_done.clear();
         run.buffers.needs.clear();
         let report = judge_visits(&mut run, dates, by_rule, explain);
-        *buffers = run.buffers;
         Ok(report)
     }
 }
@@ -183,8 +188,8 @@ fn judge_visits(
     let mut explained_claim_rules = std::collections::BTreeSet::new();
     for (date, lines) in visits.iter() {
         by_rule.group(policy, claim, date, lines);
-        for (rule_index, rule_lines) in by_rule.groups() {
-            let Some(rule) = policy.rules.get(rule_index) else {
+        for (rule_index, rule) in policy.rules.iter().enumerate() {
+            let Some(rule_lines) = by_rule.lines_of(rule_index, lines) else {
                 continue;
             };
             let before = run.findings.len();
@@ -273,97 +278,86 @@ fn judge_visits(
     }
 }
 
-/// A visit's lines grouped by the rule versions they meet: in rule order, each
-/// rule's lines in claim order. A counting sort into buffers reused from visit
-/// to visit.
+/// A visit's lines grouped by the rule versions they meet: for each rule, a
+/// bit set of the visit's lines (bit `i` is the visit's `i`th line), so a
+/// rule's lines come out in claim order. Rebuilt for each visit in buffers
+/// kept from visit to visit.
 #[derive(Default)]
 struct RuleLines {
-    /// Per rule, where its lines start in `lines`; one more entry ends the last.
-    starts: Vec<usize>,
-    /// Per rule, where its next line goes while grouping.
-    next: Vec<usize>,
-    pairs: Vec<(usize, usize)>,
-    lines: Vec<usize>,
+    /// `words` words per rule, rule after rule.
+    bits: SmallVec<[u64; 32]>,
+    /// Words per rule: one for each 64 lines of the visit.
+    words: usize,
+    /// The lines of the rule last asked for.
+    lines: SmallVec<[usize; INLINE_LINES]>,
 }
 
 impl RuleLines {
-    /// Groups the visit's `lines` on `date` by the rule versions they meet,
-    /// the lines in claim order.
+    /// Marks, for each rule version in force on `date`, the visit's `lines` it is about.
     fn group(&mut self, policy: &CompiledPolicy, claim: &Claim, date: Date, lines: &[usize]) {
-        self.pairs.clear();
-        // Room for every pair at once: the buffer does not regrow.
-        self.pairs
-            .reserve(lines.len().saturating_mul(policy.most_rules_per_line()));
-        // The rules about every line are found once for the visit (with its
-        // first line), then copied for the other lines.
-        let mut every_line: Option<std::ops::Range<usize>> = None;
-        for &index in lines {
+        let words = lines.len().div_ceil(u64::BITS as usize).max(1);
+        self.words = words;
+        self.bits.clear();
+        self.bits
+            .resize(policy.rules.len().saturating_mul(words), 0);
+        let bits = self.bits.as_mut_slice();
+        for (position, &index) in lines.iter().enumerate() {
             let Some(line) = claim.lines.get(index) else {
                 continue;
             };
-            self.pairs.extend(
-                policy
-                    .code_rule_indexes_on(line.code.value, date)
-                    .map(|rule| (rule, index)),
-            );
-            match &every_line {
-                Some(found) => {
-                    let start = self.pairs.len();
-                    self.pairs.extend_from_within(found.clone());
-                    for pair in self.pairs.get_mut(start..).unwrap_or_default() {
-                        pair.1 = index;
-                    }
-                }
-                None => {
-                    let start = self.pairs.len();
-                    self.pairs.extend(
-                        policy
-                            .every_line_rule_indexes_on(date)
-                            .map(|rule| (rule, index)),
-                    );
-                    every_line = Some(start..self.pairs.len());
+            let (word, bit) = word_and_bit(position);
+            for rule in policy.code_rule_indexes_on(line.code.value, date) {
+                if let Some(slot) = bits.get_mut(rule * words + word) {
+                    *slot |= bit;
                 }
             }
         }
-        let rules = policy.rules.len();
-        self.starts.clear();
-        self.starts.resize(rules + 1, 0);
-        for &(rule, _) in &self.pairs {
-            if let Some(count) = self.starts.get_mut(rule + 1) {
-                *count += 1;
+        // The rules about every line are about all of the visit's lines.
+        for rule in policy.every_line_rule_indexes_on(date) {
+            let rule_bits = bits
+                .get_mut(rule * words..(rule + 1) * words)
+                .unwrap_or_default();
+            let mut left = lines.len();
+            for slot in rule_bits {
+                let here = left.min(u64::BITS as usize);
+                // `here` bits set (none for an empty visit, which has no lines).
+                *slot = u64::MAX.checked_shr(u64::BITS - here as u32).unwrap_or(0);
+                left -= here;
             }
-        }
-        let mut total = 0;
-        for start in &mut self.starts {
-            total += *start;
-            *start = total;
-        }
-        // `starts[r]` now ends rule `r - 1`, which is where rule `r` starts.
-        self.next.clear();
-        self.next.extend_from_slice(&self.starts);
-        self.lines.clear();
-        self.lines.resize(self.pairs.len(), 0);
-        for &(rule, line) in &self.pairs {
-            let Some(next) = self.next.get_mut(rule) else {
-                continue;
-            };
-            if let Some(slot) = self.lines.get_mut(*next) {
-                *slot = line;
-            }
-            *next += 1;
         }
     }
 
-    /// Each rule that met a line, with its lines.
-    fn groups(&self) -> impl Iterator<Item = (usize, &[usize])> + '_ {
-        self.starts
-            .windows(2)
-            .enumerate()
-            .filter_map(|(rule, bounds)| match bounds {
-                [start, end] if start < end => Some((rule, self.lines.get(*start..*end)?)),
-                _ => None,
-            })
+    /// The visit's lines (of `lines`, as grouped) that `rule` is about, in
+    /// claim order; `None` when it is about none.
+    fn lines_of<'l>(&'l mut self, rule: usize, lines: &'l [usize]) -> Option<&'l [usize]> {
+        let words = self.words;
+        let rule_bits = self.bits.get(rule * words..(rule + 1) * words)?;
+        match rule_bits {
+            [0] => return None,
+            // Every line of a visit of up to 64 (the usual case): no copy.
+            [word] if word.count_ones() as usize == lines.len() => return Some(lines),
+            _ if rule_bits.iter().all(|&word| word == 0) => return None,
+            _ => {}
+        }
+        self.lines.clear();
+        for (word_index, &word) in rule_bits.iter().enumerate() {
+            let mut rest = word;
+            while rest != 0 {
+                let position = word_index * u64::BITS as usize + rest.trailing_zeros() as usize;
+                if let Some(&line) = lines.get(position) {
+                    self.lines.push(line);
+                }
+                rest &= rest - 1;
+            }
+        }
+        Some(&self.lines)
     }
+}
+
+/// Where line `position` of a visit stands in a rule's bit set.
+fn word_and_bit(position: usize) -> (usize, u64) {
+    let bits = u64::BITS as usize;
+    (position / bits, 1 << (position % bits))
 }
 
 /// The claim's visits: lines that share a date of service, in date order.
@@ -371,11 +365,11 @@ impl RuleLines {
 pub(crate) struct Visits {
     /// Every line's index in claim order, then the same indexes visit after
     /// visit (claim order within a visit): one buffer for both.
-    indexes: Vec<usize>,
+    indexes: SmallVec<[usize; 2 * INLINE_LINES]>,
     /// How many lines the claim has: where the visits' indexes start.
     count: usize,
     /// Each visit's date and where its lines stand in `lines`.
-    spans: Vec<(Date, std::ops::Range<usize>)>,
+    spans: SmallVec<[(Date, std::ops::Range<usize>); 4]>,
 }
 
 impl Visits {
@@ -439,7 +433,8 @@ struct Run<'a> {
     policy: &'a CompiledPolicy,
     visits: &'a Visits,
     findings: Vec<Finding>,
-    buffers: RunBuffers,
+    /// The evaluator's buffers, lent for this claim.
+    buffers: &'a mut RunBuffers,
 }
 
 /// What a finding says, before it is attached to its rule.

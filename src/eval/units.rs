@@ -3,6 +3,8 @@
 //! Pure arithmetic on minutes: the evaluator gathers each visit's timed lines
 //! and asks here how many units each may bill.
 
+use smallvec::SmallVec;
+
 /// Minutes in one unit of a 15-minute timed code.
 pub const UNIT_MINUTES: u32 = 15;
 
@@ -42,20 +44,24 @@ pub fn saturating_sum(values: impl IntoIterator<Item = u32>) -> u32 {
 pub fn cms_allocation(minutes: &[u32], total_minutes: u32, billed: Option<&[u32]>) -> Vec<u32> {
     let mut buffers = Buffers::default();
     buffers.allocate(minutes, total_minutes, billed);
-    buffers.units
+    buffers.units.into_vec()
 }
+
+/// Room for this many timed lines a visit before the unit rule's buffers
+/// allocate: more than most visits bill.
+const INLINE_LINES: usize = 8;
 
 /// What the unit rule works in: an evaluator keeps them from claim to claim.
 #[derive(Default)]
 pub(crate) struct Buffers {
     /// Each line's documented minutes (0 when missing).
-    pub minutes: Vec<u32>,
+    pub minutes: SmallVec<[u32; INLINE_LINES]>,
     /// Each line's billed units.
-    pub billed: Vec<u32>,
+    pub billed: SmallVec<[u32; INLINE_LINES]>,
     /// Each line's units, as [`cms_allocation`] gives them.
-    pub units: Vec<u32>,
+    pub units: SmallVec<[u32; INLINE_LINES]>,
     /// (line position, minutes left over, billed above its full units).
-    candidates: Vec<(usize, u32, bool)>,
+    candidates: SmallVec<[(usize, u32, bool); INLINE_LINES]>,
 }
 
 impl Buffers {

@@ -379,15 +379,14 @@ fn write_dollars(cents: i64, out: &mut String) {
     }
     let cents = cents.unsigned_abs();
     out.push('$');
-    let start = out.len();
-    write_unsigned(cents / 100, out);
-    let digits = out.len() - start;
-    // A comma before each group of three digits, right to left, so the places
-    // still to fill are not moved.
-    let mut grouped = 3;
-    while grouped < digits {
-        out.insert(start + digits - grouped, ',');
-        grouped += 3;
+    let whole = crate::decimal::Decimal::new(cents / 100);
+    let digits = whole.as_bytes();
+    for (position, &digit) in digits.iter().enumerate() {
+        // A comma before each group of three digits, counted from the right.
+        if position > 0 && (digits.len() - position) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(char::from(digit));
     }
     let rest = cents % 100;
     out.push('.');

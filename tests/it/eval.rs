@@ -363,3 +363,31 @@ fn plan_of_care_certification_is_late_only_once_the_days_have_run_out() {
     assert_eq!(current.len(), 1, "{:#?}", future.findings);
     assert_eq!(current[0].severity, FindingSeverity::Deny);
 }
+
+#[test]
+fn a_visit_of_more_than_64_lines_is_judged_line_by_line() {
+    // Rules group a visit's lines in 64-line words: lines 64 to 69 are in the second.
+    let lines: Vec<String> = (0..70)
+        .map(|index| {
+            let modifiers = if [3, 66, 69].contains(&index) {
+                ""
+            } else {
+                "GO"
+            };
+            format!(r#"  - {{ code: "97110", modifiers: [{modifiers:?}], units: 1, minutes: 15 }}"#)
+                .replace(r#"[""]"#, "[]")
+        })
+        .collect();
+    let report = evaluate(&claim(&lines.join("\n"), ""));
+    let unmarked: Vec<Option<usize>> = fired(&report, "medicare.modifier.discipline")
+        .iter()
+        .map(|f| f.line)
+        .collect();
+    assert_eq!(unmarked, [Some(3), Some(66), Some(69)]);
+    // The unit rule saw every line, in both words.
+    assert_eq!(report.lines.len(), 70);
+    assert!(report
+        .lines
+        .iter()
+        .all(|line| line.units_supported == Some(1)));
+}
