@@ -243,24 +243,36 @@ fn judge_visits(
             .then_with(|| a.message.cmp(&b.message))
     });
     findings.dedup();
-    let lines = claim
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(index, line)| {
-            let date = dates.get(index).copied().unwrap_or(Date::MIN);
-            LineReport {
-                index,
-                code: line.code.value,
-                date_of_service: date,
-                policy_version: policy
-                    .version_on(date)
-                    .map_or_else(|| Arc::from(format!("{}@base", policy.id)), Arc::clone),
-                units_billed: line.units.value,
-                units_supported: supported.get(index).copied().flatten(),
+    // Lines of one visit share their version: it is looked up once a date.
+    let mut version: Option<(Date, &Arc<str>)> = None;
+    // Before the policy's first version: made only for a line that needs it.
+    let mut base: Option<Arc<str>> = None;
+    let mut lines = Vec::with_capacity(claim.lines.len());
+    for (index, line) in claim.lines.iter().enumerate() {
+        let date = dates.get(index).copied().unwrap_or(Date::MIN);
+        let in_force = match version {
+            Some((day, in_force)) if day == date => Some(in_force),
+            _ => {
+                let in_force = policy.version_on(date);
+                version = in_force.map(|in_force| (date, in_force));
+                in_force
             }
-        })
-        .collect();
+        };
+        let policy_version = match in_force {
+            Some(in_force) => Arc::clone(in_force),
+            None => {
+                Arc::clone(base.get_or_insert_with(|| Arc::from(format!("{}@base", policy.id))))
+            }
+        };
+        lines.push(LineReport {
+            index,
+            code: line.code.value,
+            date_of_service: date,
+            policy_version,
+            units_billed: line.units.value,
+            units_supported: supported.get(index).copied().flatten(),
+        });
+    }
     ClaimReport {
         claim_id: claim.id.value.clone(),
         payer: policy.id.clone(),

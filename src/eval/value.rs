@@ -446,6 +446,11 @@ impl<'a> Scope<'a> {
         self.claim.lines.get(index)
     }
 
+    /// The line in focus, if any.
+    fn focus(&self) -> Option<&'a Line> {
+        self.line.and_then(|index| self.line(index))
+    }
+
     fn with_line(&self, index: usize) -> Scope<'a> {
         Scope {
             claim: self.claim,
@@ -799,10 +804,16 @@ impl<'a> Scope<'a> {
                     judged => Verdict::of(judged),
                 }
             }
-            Cond::InSet { negate, value, set } => match self.operand(value, needs) {
-                Value::Missing => Verdict::Missing,
-                value => Verdict::Flag(in_set(&value, set, self.date) != *negate),
-            },
+            Cond::InSet { negate, value, set } => {
+                // `line.code in SET`, which most rules ask of each line, read straight from it.
+                if let Some(line) = self.focus_reading(value, LineField::Code) {
+                    return Verdict::Flag(set.has_procedure(line.code.value, self.date) != *negate);
+                }
+                match self.operand(value, needs) {
+                    Value::Missing => Verdict::Missing,
+                    value => Verdict::Flag(in_set(&value, set, self.date) != *negate),
+                }
+            }
             Cond::InWords {
                 negate,
                 value,
@@ -812,22 +823,52 @@ impl<'a> Scope<'a> {
                 Value::Missing => Verdict::Missing,
                 _ => Verdict::Flag(*negate),
             },
-            Cond::Includes { list, set } => match self.operand(list, needs) {
-                Value::List(items) => {
-                    // The set in force is found once, not per item.
-                    let members = set.on(self.date);
-                    Verdict::Flag(match (items, members) {
-                        // The common case (`line.modifiers includes [KX]`), read directly.
-                        (List::Modifiers(modifiers), Some(SetValue::Modifier(set))) => {
-                            modifiers.iter().any(|modifier| set.contains(modifier))
+            Cond::Includes { list, set } => match self.focus_reading(list, LineField::Modifiers) {
+                // `line.modifiers includes SET`, read straight from the line.
+                Some(line) => {
+                    let modifiers = &line.modifiers.value;
+                    Verdict::Flag(match set.on(self.date) {
+                        Some(SetValue::Modifier(members)) => {
+                            modifiers.iter().any(|m| members.contains(m))
                         }
-                        _ => items.items().any(|item| is_member(&item, members)),
+                        members => modifiers
+                            .iter()
+                            .any(|m| is_member(&Value::Modifier(*m), members)),
                     })
                 }
-                Value::Missing => Verdict::Missing,
-                _ => Verdict::Flag(false),
+                None => self.test_includes(list, set, needs),
             },
             _ => Verdict::of(self.judge(cond, needs)),
+        }
+    }
+
+    /// `LIST includes SET` of any list but the line in focus's modifiers.
+    fn test_includes(&self, list: &Cond, set: &VersionedSet, needs: &mut Needs) -> Verdict {
+        match self.operand(list, needs) {
+            Value::List(items) => {
+                // The set in force is found once, not per item.
+                let members = set.on(self.date);
+                Verdict::Flag(match (items, members) {
+                    (List::Modifiers(modifiers), Some(SetValue::Modifier(set))) => {
+                        modifiers.iter().any(|modifier| set.contains(modifier))
+                    }
+                    _ => items.items().any(|item| is_member(&item, members)),
+                })
+            }
+            Value::Missing => Verdict::Missing,
+            _ => Verdict::Flag(false),
+        }
+    }
+
+    /// The line in focus, when `cond` reads its `field` (`line.code`): such
+    /// tests, which most rules make of each line, read the line directly.
+    fn focus_reading(&self, cond: &Cond, field: LineField) -> Option<&'a Line> {
+        match cond {
+            Cond::Field(FieldRef {
+                field: Field::Line(read),
+                ..
+            }) if *read == field => self.focus(),
+            _ => None,
         }
     }
 
