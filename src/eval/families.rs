@@ -335,8 +335,7 @@ impl Run<'_> {
             .map(|l| format!("/lines/{l}/minutes"))
             .collect();
         // Worked out in the evaluator's buffers, given back at the end.
-        let mut buffers = std::mem::take(&mut self.buffers.units);
-        let mut minutes = std::mem::take(&mut buffers.minutes);
+        let mut minutes = std::mem::take(&mut self.buffers.units.minutes);
         minutes.clear();
         minutes.extend(lines.iter().map(|&l| {
             self.claim
@@ -345,7 +344,7 @@ impl Run<'_> {
                 .and_then(|line| line.minutes.as_ref())
                 .map_or(0, |m| m.value)
         }));
-        let mut billed = std::mem::take(&mut buffers.billed);
+        let mut billed = std::mem::take(&mut self.buffers.units.billed);
         billed.clear();
         billed.extend(lines.iter().map(|&l| self.billed(l)));
         let sum = saturating_sum(minutes.iter().copied());
@@ -361,14 +360,16 @@ impl Run<'_> {
         // Pooled: one missing line's minutes leaves the whole visit undecided.
         let allocated = method == UnitMethod::TotalTime && missing.is_empty();
         if allocated {
-            buffers.allocate(&minutes, total, Some(&billed));
+            self.buffers.units.allocate(&minutes, total, Some(&billed));
         }
         for (position, (&line, &line_minutes)) in lines.iter().zip(&minutes).enumerate() {
             let Some(claim_line) = self.claim.lines.get(line) else {
                 continue;
             };
             let supported = match method {
-                UnitMethod::TotalTime if allocated => buffers.units.get(position).copied(),
+                UnitMethod::TotalTime if allocated => {
+                    self.buffers.units.units.get(position).copied()
+                }
                 UnitMethod::TotalTime => None,
                 UnitMethod::Midpoint => claim_line
                     .minutes
@@ -430,9 +431,8 @@ impl Run<'_> {
                 );
             }
         }
-        buffers.minutes = minutes;
-        buffers.billed = billed;
-        self.buffers.units = buffers;
+        self.buffers.units.minutes = minutes;
+        self.buffers.units.billed = billed;
     }
 
     fn pairing(

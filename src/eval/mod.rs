@@ -332,8 +332,7 @@ impl RuleLines {
             let mut left = lines.len();
             for slot in rule_bits {
                 let here = left.min(u64::BITS as usize);
-                // `here` bits set (none for an empty visit, which has no lines).
-                *slot = u64::MAX.checked_shr(u64::BITS - here as u32).unwrap_or(0);
+                *slot = low_bits(here);
                 left -= here;
             }
         }
@@ -347,7 +346,7 @@ impl RuleLines {
         match rule_bits {
             [0] => return None,
             // Every line of a visit of up to 64 (the usual case): no copy.
-            [word] if word.count_ones() as usize == lines.len() => return Some(lines),
+            [word] if *word == low_bits(lines.len()) => return Some(lines),
             _ if rule_bits.iter().all(|&word| word == 0) => return None,
             _ => {}
         }
@@ -364,6 +363,14 @@ impl RuleLines {
         }
         Some(&self.lines)
     }
+}
+
+/// A word with its `count` lowest bits set (`count` at most 64).
+fn low_bits(count: usize) -> u64 {
+    // None set is a shift by 64, which `checked_shr` refuses.
+    u64::MAX
+        .checked_shr(u64::BITS - count.min(64) as u32)
+        .unwrap_or(0)
 }
 
 /// Where line `position` of a visit stands in a rule's bit set.
