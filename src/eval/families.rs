@@ -4,6 +4,7 @@ use super::units::{block_units, midpoint_units, saturating_sum};
 use super::value::{self, PerVisit, Value, Verdict};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
+use crate::codeset::SetValue;
 use crate::codes::Modifier;
 use crate::compile::{
     AuthRequired, CompiledRule, DocumentationCheck, FieldRef, RuleCheck, UnitsCheck,
@@ -68,8 +69,18 @@ impl Run<'_> {
                         continue;
                     };
                     let diagnoses = value::line_diagnoses(self.claim, claim_line);
-                    let any_in = |set: &crate::compile::VersionedSet| {
-                        diagnoses.items().any(|d| value::in_set(&d, set, date))
+                    // The ICD-10-CM codes the line points at, read without building values.
+                    let codes = || {
+                        value::pointers(claim_line).iter().filter_map(|&pointer| {
+                            let index = usize::from(pointer).checked_sub(1)?;
+                            self.claim.diagnoses.get(index)?.value.code
+                        })
+                    };
+                    let any_in = |set: &crate::compile::VersionedSet| match set.on(date) {
+                        Some(SetValue::Diagnosis(members)) => {
+                            codes().any(|code| members.contains_bytes(code.as_bytes()))
+                        }
+                        _ => false,
                     };
                     let supported = supported_by.as_ref().is_none_or(any_in);
                     let excluded = excluded_by.as_ref().is_some_and(any_in);
@@ -730,7 +741,7 @@ impl Run<'_> {
             let expected = modifiers_required
                 .as_ref()
                 .and_then(|set| match set.on(date) {
-                    Some(crate::codeset::SetValue::Modifier(mods)) if mods.len() == 1 => {
+                    Some(SetValue::Modifier(mods)) if mods.len() == 1 => {
                         mods.iter().next().map(ToString::to_string)
                     }
                     _ => None,
