@@ -178,6 +178,8 @@ impl CompiledRule {
 #[derive(Clone, Debug, Default)]
 pub struct MessageTemplate {
     pub segments: Vec<Segment>,
+    /// The room a filled-in message needs, about: worked out once.
+    capacity: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -234,18 +236,20 @@ impl MessageTemplate {
         if !literal.is_empty() {
             segments.push(Segment::Text(literal));
         }
-        Self { segments }
-    }
-
-    /// The length of the literal text, to size the message's buffer.
-    pub fn literal_len(&self) -> usize {
-        self.segments
+        let capacity = segments
             .iter()
             .map(|segment| match segment {
                 Segment::Text(text) => text.len(),
-                Segment::Placeholder { .. } => 8,
+                Segment::Placeholder { .. } => 16,
             })
-            .sum()
+            .sum();
+        Self { segments, capacity }
+    }
+
+    /// The length of the literal text, to size the message's buffer.
+    /// About how long the message is once filled in (its text, and room for each value).
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 }
 

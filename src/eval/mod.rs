@@ -586,7 +586,7 @@ impl<'a> Run<'a> {
         let scope = self.scope(date, self.visits.on(date), line);
         // A missing fact reads `not given`: its path is not needed.
         let mut needs = value::Needs::default();
-        let mut out = String::with_capacity(rule.message.literal_len() + 32);
+        let mut out = String::with_capacity(rule.message.capacity());
         for segment in &rule.message.segments {
             match segment {
                 Segment::Text(text) => out.push_str(text),
@@ -594,7 +594,7 @@ impl<'a> Run<'a> {
                     match extras.iter().find(|(key, _)| key == name) {
                         Some((_, value)) => value.write_display(&mut out),
                         None => {
-                            scope.judge(lookup, &mut needs).write_display(&mut out);
+                            scope.operand(lookup, &mut needs).write_display(&mut out);
                             needs.clear();
                         }
                     }

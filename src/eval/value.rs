@@ -934,7 +934,7 @@ impl<'a> Scope<'a> {
     /// [`Scope::judge`] of an operand: a field or literal (most operands) is
     /// read in place, without another round through `judge`.
     #[inline]
-    fn operand<'c>(&self, cond: &'c Cond, needs: &mut Needs) -> Value<'c>
+    pub fn operand<'c>(&self, cond: &'c Cond, needs: &mut Needs) -> Value<'c>
     where
         'a: 'c,
     {
