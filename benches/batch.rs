@@ -60,7 +60,7 @@ fn lines(bytes: &[u8]) -> Vec<(usize, usize, &str)> {
         .collect()
 }
 
-fn evaluate_all(claims: &[Claim], policies: &CompiledPolicies) -> Vec<ClaimReport> {
+fn evaluate_all<'p>(claims: &[Claim], policies: &'p CompiledPolicies) -> Vec<ClaimReport<'p>> {
     claims
         .iter()
         .filter_map(|claim| ppl::eval::evaluate(claim, policies).ok())

@@ -78,7 +78,7 @@ fn describe(name: &str, error: &ClaimError) -> String {
 }
 
 /// One input claim (by input line) and its report, or why it has none.
-type Evaluated = (usize, Result<(Claim, ClaimReport), ErrorRecord>);
+type Evaluated<'p> = (usize, Result<(Claim, ClaimReport<'p>), ErrorRecord>);
 
 /// What `ppl eval` was asked to do.
 pub struct EvalOptions<'a> {
@@ -403,12 +403,12 @@ fn write_fixed(
         .map_err(|error| format!("cannot write `{}`: {error}", target.display()))
 }
 
-fn evaluate(
+fn evaluate<'p>(
     evaluator: &mut Evaluator,
     claim: &Claim,
-    policies: &CompiledPolicies,
+    policies: &'p CompiledPolicies,
     explain: bool,
-) -> Result<ClaimReport, crate::eval::EvalError> {
+) -> Result<ClaimReport<'p>, crate::eval::EvalError> {
     if explain {
         evaluator.evaluate_explained(claim, policies)
     } else {
@@ -541,7 +541,7 @@ struct ChunkOutput {
     noted: Vec<String>,
 }
 
-impl Stream<'_> {
+impl<'a> Stream<'a> {
     fn run(
         &self,
         reader: Box<dyn std::io::BufRead + Send>,
@@ -650,7 +650,7 @@ impl Stream<'_> {
         line: crate::batch::Line<'_>,
         noted: &mut Vec<String>,
         summary: &mut BatchSummary,
-    ) -> Result<ClaimReport, ErrorRecord> {
+    ) -> Result<ClaimReport<'a>, ErrorRecord> {
         let text = line
             .text
             .map_err(|error| error_record(line.number, std::slice::from_ref(&error)))?;

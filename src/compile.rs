@@ -149,8 +149,8 @@ pub struct CompiledRule {
     pub effective: DateRange,
     pub message: MessageTemplate,
     /// The id, the place and the help, CARC, RARC and citation as the
-    /// report writes them, shared by the rule's findings.
-    pub texts: Arc<RuleTexts>,
+    /// report writes them: the rule's findings borrow them.
+    pub texts: RuleTexts,
     pub fix: Option<Fix>,
     pub location: PolicyLocation,
     /// `None`: the rule is about every line.
@@ -767,10 +767,12 @@ impl CompiledPolicy {
     /// `PAYER@DATE`: the version in force on `date`, named after the day it
     /// started (the last day on or before `date` on which a rule, constant, code
     /// set or table version started or stopped); `PAYER@base` before any.
-    pub fn version_on(&self, date: Date) -> Option<&Arc<str>> {
+    pub fn version_on(&self, date: Date) -> &str {
+        // The first version starts at `Date::MIN`, so one is always found.
         let after = self.versions.partition_point(|(start, _)| *start <= date);
-        let last = after.checked_sub(1)?;
-        self.versions.get(last).map(|(_, version)| version)
+        self.versions
+            .get(after.saturating_sub(1))
+            .map_or("", |(_, version)| version)
     }
 }
 
@@ -1017,7 +1019,7 @@ impl Compiler<'_> {
             severity: Severity::Deny,
             effective,
             message: MessageTemplate::default(),
-            texts: Arc::new(RuleTexts {
+            texts: RuleTexts {
                 id: rule.id.value.as_str().into(),
                 policy_span: PolicySpan {
                     file: file.path.display().to_string().into(),
@@ -1028,7 +1030,7 @@ impl Compiler<'_> {
                 carc: None,
                 rarc: None,
                 citation: None,
-            }),
+            },
             fix: None,
             location: PolicyLocation {
                 file: file.path.clone(),
@@ -1069,7 +1071,7 @@ impl Compiler<'_> {
         let mut scope = Scope::Line;
         let mut when = None;
         let mut require = None;
-        let mut texts = RuleTexts::clone(&compiled.texts);
+        let mut texts = compiled.texts.clone();
         texts.id = Arc::clone(&compiled.id);
         for setting in &rule.settings {
             match &setting.kind {
@@ -1218,7 +1220,7 @@ impl Compiler<'_> {
                 }
             }
         };
-        compiled.texts = Arc::new(texts);
+        compiled.texts = texts;
         Some(compiled)
     }
 

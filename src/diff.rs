@@ -643,9 +643,10 @@ mod tests {
         line: Option<usize>,
         severity: FindingSeverity,
         message: &str,
-    ) -> Finding {
+    ) -> Finding<'static> {
         Finding {
-            rule: std::sync::Arc::new(RuleTexts {
+            // A test's rule texts live as long as the test binary.
+            rule: Box::leak(Box::new(RuleTexts {
                 id: rule.into(),
                 policy_span: PolicySpan {
                     file: "p.ppl".into(),
@@ -656,7 +657,7 @@ mod tests {
                 carc: None,
                 rarc: None,
                 citation: None,
-            }),
+            })),
             category: Category::Other,
             severity,
             missing: Vec::new(),

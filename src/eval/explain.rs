@@ -7,12 +7,12 @@ use crate::compile::{CompiledRule, Cond, DocumentationCheck, FieldRef, RuleCheck
 use crate::report::{Explanation, Fact, FindingSeverity, Verdict};
 use crate::Date;
 
-impl Run<'_> {
+impl<'p> Run<'_, 'p> {
     /// Explains `rule` on `line` (or on the visit, for a visit or claim rule),
     /// given the findings it produced (`produced`: the findings added by this rule).
     pub(super) fn explain(
         &self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         date: Date,
         line: Option<usize>,
         produced: &[crate::report::Finding],
@@ -42,7 +42,7 @@ impl Run<'_> {
 
     /// A rule that was not applied to a line, and why.
     pub(super) fn not_applied(
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         date: Date,
         line: usize,
         why: String,
@@ -56,7 +56,7 @@ impl Run<'_> {
         }
     }
 
-    fn facts(&self, rule: &CompiledRule, date: Date, line: Option<usize>) -> Vec<Fact> {
+    fn facts(&self, rule: &'p CompiledRule, date: Date, line: Option<usize>) -> Vec<Fact> {
         let claim_line = line.and_then(|l| self.claim.lines.get(l));
         let visit = self.visits.on(date);
         let mut facts = Vec::new();

@@ -4,8 +4,8 @@ use super::units::{block_units, midpoint_units, saturating_sum};
 use super::value::{self, PerVisit, Value, Verdict};
 use super::{Outcome, Run};
 use crate::claim::{ClaimSpan, Modality, Role};
-use crate::codeset::SetValue;
 use crate::codes::Modifier;
+use crate::codeset::SetValue;
 use crate::compile::{
     AuthRequired, CompiledRule, DocumentationCheck, FieldRef, RuleCheck, UnitsCheck,
 };
@@ -30,12 +30,12 @@ fn has_modifier(modifiers: &[Modifier], text: &str) -> bool {
     modifiers.iter().any(|m| m.is(text))
 }
 
-impl Run<'_> {
+impl<'p> Run<'_, 'p> {
     /// Judges `rule` on a visit: `visit` is all the visit's lines, `lines` the
     /// ones the rule is about.
     pub(super) fn rule(
         &mut self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         date: Date,
         visit: &[usize],
         lines: &[usize],
@@ -199,7 +199,7 @@ impl Run<'_> {
     /// The rule fired on a line.
     fn fire(
         &mut self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         date: Date,
         line: usize,
         span: ClaimSpan,
@@ -213,7 +213,7 @@ impl Run<'_> {
     /// [`Run::fire`], with the fix already worked out.
     fn fire_with_fix(
         &mut self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         date: Date,
         line: usize,
         span: ClaimSpan,
@@ -237,7 +237,7 @@ impl Run<'_> {
     /// The rule needs facts the claim does not carry.
     fn undetermined(
         &mut self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         line: Option<usize>,
         span: ClaimSpan,
         missing: Vec<String>,
@@ -267,7 +267,7 @@ impl Run<'_> {
         );
     }
 
-    fn units(&mut self, rule: &CompiledRule, date: Date, lines: &[usize], check: &UnitsCheck) {
+    fn units(&mut self, rule: &'p CompiledRule, date: Date, lines: &[usize], check: &UnitsCheck) {
         match check {
             UnitsCheck::Method(method) => self.unit_method(rule, date, lines, *method),
             UnitsCheck::DailyCapTable(table) => {
@@ -314,7 +314,7 @@ impl Run<'_> {
         self.claim.lines.get(line).map_or(0, |l| l.units.value)
     }
 
-    fn cap_line(&mut self, rule: &CompiledRule, date: Date, line: usize, total: u32, cap: u32) {
+    fn cap_line(&mut self, rule: &'p CompiledRule, date: Date, line: usize, total: u32, cap: u32) {
         if total <= cap {
             return;
         }
@@ -330,7 +330,7 @@ impl Run<'_> {
 
     fn unit_method(
         &mut self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         date: Date,
         lines: &[usize],
         method: UnitMethod,
@@ -448,7 +448,7 @@ impl Run<'_> {
 
     fn pairing(
         &mut self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         date: Date,
         lines: &[usize],
         table: &crate::tables::PtpTable,
@@ -515,7 +515,7 @@ impl Run<'_> {
 
     fn prior_auth(
         &mut self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         date: Date,
         lines: &[usize],
         required: AuthRequired,
@@ -661,7 +661,7 @@ impl Run<'_> {
         }
     }
 
-    fn telehealth(&mut self, rule: &CompiledRule, date: Date, line: usize) {
+    fn telehealth(&mut self, rule: &'p CompiledRule, date: Date, line: usize) {
         let RuleCheck::Telehealth {
             modifiers_required,
             modifiers_accepted,
@@ -796,7 +796,7 @@ impl Run<'_> {
 
     fn documentation(
         &mut self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         date: Date,
         lines: &[usize],
         check: &DocumentationCheck,
@@ -933,7 +933,7 @@ impl Run<'_> {
         }
     }
 
-    fn provider(&mut self, rule: &CompiledRule, date: Date, line: usize) {
+    fn provider(&mut self, rule: &'p CompiledRule, date: Date, line: usize) {
         let RuleCheck::Provider {
             disciplines,
             roles,

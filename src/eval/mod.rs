@@ -19,7 +19,6 @@ use crate::report::{
 use crate::syntax::{Family, Scope, Severity};
 use crate::Date;
 use smallvec::SmallVec;
-use std::sync::Arc;
 
 /// A claim that cannot be evaluated at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,26 +40,29 @@ impl EvalError {
 }
 
 /// Evaluates one claim against the policy of its payer.
-pub fn evaluate(claim: &Claim, policies: &CompiledPolicies) -> Result<ClaimReport, EvalError> {
+pub fn evaluate<'p>(
+    claim: &Claim,
+    policies: &'p CompiledPolicies,
+) -> Result<ClaimReport<'p>, EvalError> {
     Evaluator::new().evaluate(claim, policies)
 }
 
 /// Like [`evaluate`], and the report explains how each rule was applied
 /// (`ppl eval --explain`).
-pub fn evaluate_explained(
+pub fn evaluate_explained<'p>(
     claim: &Claim,
-    policies: &CompiledPolicies,
-) -> Result<ClaimReport, EvalError> {
+    policies: &'p CompiledPolicies,
+) -> Result<ClaimReport<'p>, EvalError> {
     Evaluator::new().evaluate_explained(claim, policies)
 }
 
 /// Evaluates one claim against one compiled policy; with `explain`, the
 /// report says what each rule looked at.
-pub fn evaluate_with(
+pub fn evaluate_with<'p>(
     claim: &Claim,
-    policy: &CompiledPolicy,
+    policy: &'p CompiledPolicy,
     explain: bool,
-) -> Result<ClaimReport, EvalError> {
+) -> Result<ClaimReport<'p>, EvalError> {
     Evaluator::new().evaluate_with(claim, policy, explain)
 }
 
@@ -106,11 +108,11 @@ impl Evaluator {
     }
 
     /// [`evaluate`], in this evaluator's buffers.
-    pub fn evaluate(
+    pub fn evaluate<'p>(
         &mut self,
         claim: &Claim,
-        policies: &CompiledPolicies,
-    ) -> Result<ClaimReport, EvalError> {
+        policies: &'p CompiledPolicies,
+    ) -> Result<ClaimReport<'p>, EvalError> {
         let payer = &claim.payer.value;
         let Some(policy) = policies.payers.get(payer) else {
             let suggestion =
@@ -126,11 +128,11 @@ impl Evaluator {
     }
 
     /// [`evaluate_explained`], in this evaluator's buffers.
-    pub fn evaluate_explained(
+    pub fn evaluate_explained<'p>(
         &mut self,
         claim: &Claim,
-        policies: &CompiledPolicies,
-    ) -> Result<ClaimReport, EvalError> {
+        policies: &'p CompiledPolicies,
+    ) -> Result<ClaimReport<'p>, EvalError> {
         match policies.payers.get(&claim.payer.value) {
             Some(policy) => self.evaluate_with(claim, policy, true),
             None => self.evaluate(claim, policies),
@@ -138,12 +140,12 @@ impl Evaluator {
     }
 
     /// [`evaluate_with`], in this evaluator's buffers.
-    pub fn evaluate_with(
+    pub fn evaluate_with<'p>(
         &mut self,
         claim: &Claim,
-        policy: &CompiledPolicy,
+        policy: &'p CompiledPolicy,
         explain: bool,
-    ) -> Result<ClaimReport, EvalError> {
+    ) -> Result<ClaimReport<'p>, EvalError> {
         let Scratch {
             dates,
             visits,
@@ -177,12 +179,12 @@ impl Evaluator {
 }
 
 /// Judges every visit of the claim `run` holds and writes the report.
-fn judge_visits(
-    run: &mut Run<'_>,
+fn judge_visits<'p>(
+    run: &mut Run<'_, 'p>,
     dates: &[Date],
     by_rule: &mut RuleLines,
     explain: bool,
-) -> ClaimReport {
+) -> ClaimReport<'p> {
     let (claim, policy, visits) = (run.claim, run.policy, run.visits);
     let mut explanation: Vec<Explanation> = Vec::new();
     let mut explained_claim_rules = std::collections::BTreeSet::new();
@@ -244,24 +246,16 @@ fn judge_visits(
     });
     findings.dedup();
     // Lines of one visit share their version: it is looked up once a date.
-    let mut version: Option<(Date, &Arc<str>)> = None;
-    // Before the policy's first version: made only for a line that needs it.
-    let mut base: Option<Arc<str>> = None;
+    let mut version: Option<(Date, &'p str)> = None;
     let mut lines = Vec::with_capacity(claim.lines.len());
     for (index, line) in claim.lines.iter().enumerate() {
         let date = dates.get(index).copied().unwrap_or(Date::MIN);
-        let in_force = match version {
-            Some((day, in_force)) if day == date => Some(in_force),
+        let policy_version = match version {
+            Some((day, in_force)) if day == date => in_force,
             _ => {
                 let in_force = policy.version_on(date);
-                version = in_force.map(|in_force| (date, in_force));
+                version = Some((date, in_force));
                 in_force
-            }
-        };
-        let policy_version = match in_force {
-            Some(in_force) => Arc::clone(in_force),
-            None => {
-                Arc::clone(base.get_or_insert_with(|| Arc::from(format!("{}@base", policy.id))))
             }
         };
         lines.push(LineReport {
@@ -447,11 +441,12 @@ impl Visits {
 }
 
 /// One evaluation in progress.
-struct Run<'a> {
+struct Run<'a, 'p: 'a> {
     claim: &'a Claim,
-    policy: &'a CompiledPolicy,
+    /// The report borrows from the policy (`'p`), never from the claim.
+    policy: &'p CompiledPolicy,
     visits: &'a Visits,
-    findings: Vec<Finding>,
+    findings: Vec<Finding<'p>>,
     /// The evaluator's buffers, lent for this claim.
     buffers: &'a mut RunBuffers,
 }
@@ -466,7 +461,7 @@ struct Outcome {
     fix: Option<FixOut>,
 }
 
-impl<'a> Run<'a> {
+impl<'a, 'p> Run<'a, 'p> {
     /// What conditions and messages read: the claim on `date`, with `visit`'s
     /// lines and `line` in focus.
     fn scope(&self, date: Date, visit: &'a [usize], line: Option<usize>) -> value::Scope<'a> {
@@ -484,7 +479,7 @@ impl<'a> Run<'a> {
     /// `None` when the rule judges every line it is about (the common case, no copy).
     fn lines_in_scope(
         &mut self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         lines: &[usize],
         date: Date,
     ) -> Option<Vec<usize>> {
@@ -534,7 +529,7 @@ impl<'a> Run<'a> {
     }
 
     /// Records a finding of `rule`.
-    fn outcome(&mut self, rule: &CompiledRule, outcome: Outcome) {
+    fn outcome(&mut self, rule: &'p CompiledRule, outcome: Outcome) {
         let Outcome {
             severity,
             line,
@@ -550,7 +545,7 @@ impl<'a> Run<'a> {
                 .reserve(self.claim.lines.len().saturating_mul(2));
         }
         self.findings.push(Finding {
-            rule: Arc::clone(&rule.texts),
+            rule: &rule.texts,
             category: rule.category,
             severity,
             missing,
@@ -566,7 +561,7 @@ impl<'a> Run<'a> {
     }
 
     /// The severity a rule gives when it fires.
-    fn fired(rule: &CompiledRule) -> FindingSeverity {
+    fn fired(rule: &'p CompiledRule) -> FindingSeverity {
         match rule.severity {
             Severity::Deny => FindingSeverity::Deny,
             Severity::Warn => FindingSeverity::Warn,
@@ -578,7 +573,7 @@ impl<'a> Run<'a> {
     /// from `line` on `date`, and the family's own values in `extras`.
     fn message(
         &self,
-        rule: &CompiledRule,
+        rule: &'p CompiledRule,
         date: Date,
         line: Option<usize>,
         extras: &[(&str, value::Value<'_>)],
@@ -605,7 +600,7 @@ impl<'a> Run<'a> {
     }
 
     /// A machine-applicable fix, from the rule's `fix` (and the family's value).
-    fn fix(rule: &CompiledRule, line: usize, supplied: Option<String>) -> Option<FixOut> {
+    fn fix(rule: &'p CompiledRule, line: usize, supplied: Option<String>) -> Option<FixOut> {
         use crate::syntax::Fix;
         let (op, value) = match rule.fix.as_ref()? {
             // Zero units is no line at all: removing a line is for a person to decide.

@@ -13,15 +13,17 @@ use crate::codes::ProcedureCode;
 use crate::syntax::Category;
 use crate::Date;
 
-/// One claim's report.
+/// One claim's report. It borrows the rules' fixed texts and the policy
+/// versions from the compiled policies it was judged by (`'p`): sharing them
+/// costs nothing per finding or line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ClaimReport {
+pub struct ClaimReport<'p> {
     pub claim_id: String,
     pub payer: String,
     pub status: Status,
-    pub lines: Vec<LineReport>,
+    pub lines: Vec<LineReport<'p>>,
     /// By line (claim-level findings last), then rule id.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Finding<'p>>,
     /// Added in this version, with `--explain` only: each rule that applied,
     /// what it looked at and whether it fired.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,7 +101,7 @@ pub enum Status {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct LineReport {
+pub struct LineReport<'p> {
     /// 0-based, in claim order.
     pub index: usize,
     #[serde(serialize_with = "code_text")]
@@ -110,9 +112,9 @@ pub struct LineReport {
     /// The effective-dated version in force on that date: `PAYER@DATE`, where
     /// DATE is the day that version started, the last day on or before the date
     /// of service on which a rule, constant, code set or table version started
-    /// or stopped being in force (`PAYER@base` before any such day). Shared
-    /// with the compiled policy, not copied per line.
-    pub policy_version: Arc<str>,
+    /// or stopped being in force (`PAYER@base` before any such day). Borrowed
+    /// from the compiled policy, not copied per line.
+    pub policy_version: &'p str,
     pub units_billed: u32,
     /// What the payer's unit rule allows from the documented minutes; null
     /// where the code is untimed or the minutes are missing.
@@ -133,10 +135,9 @@ pub enum FindingSeverity {
 /// `missing`, `message`, `line`, `claim_span`, `policy_span`, `help`, `carc`,
 /// `rarc`, `citation`, `fix`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// The rule's id and fixed texts, shared with the compiled rule: one
-    /// reference count per finding, not one per text.
-    pub rule: Arc<RuleTexts>,
+pub struct Finding<'p> {
+    /// The rule's id and fixed texts, borrowed from the compiled rule.
+    pub rule: &'p RuleTexts,
     pub category: Category,
     pub severity: FindingSeverity,
     /// For `undetermined`: the claim paths whose facts are needed.
@@ -160,10 +161,10 @@ pub struct RuleTexts {
     pub citation: Option<Arc<str>>,
 }
 
-impl Serialize for Finding {
+impl Serialize for Finding<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let rule = &*self.rule;
+        let rule = self.rule;
         let mut out = serializer.serialize_struct("Finding", 13)?;
         out.serialize_field("rule", &rule.id)?;
         out.serialize_field("category", &self.category)?;
@@ -218,7 +219,7 @@ pub struct FixOut {
     pub applied: Option<bool>,
 }
 
-impl ClaimReport {
+impl ClaimReport<'_> {
     /// The contract's rule: `fail` when any finding is `deny`; else `incomplete`
     /// when any is `undetermined`; else `warn` when any is `warn`; else `pass`.
     pub fn status_of(findings: &[Finding]) -> Status {

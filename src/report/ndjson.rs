@@ -55,7 +55,7 @@ fn line_report(out: &mut Vec<u8>, line: &LineReport) {
         None => serde_value(out, &line.date_of_service.to_string()),
     }
     out.extend_from_slice(b",\"policy_version\":");
-    string(out, &line.policy_version);
+    string(out, line.policy_version);
     out.extend_from_slice(b",\"units_billed\":");
     number(out, u64::from(line.units_billed));
     out.extend_from_slice(b",\"units_supported\":");

@@ -718,7 +718,6 @@ pub fn render_explanation(report: &ClaimReport) -> String {
 mod tests {
     use super::*;
     use crate::report::{ClaimSpanOut, ErrorDetail, PolicySpan, RuleTexts};
-    use std::sync::Arc;
 
     const CLAIM: &str = include_str!("../../tests/data/report/claim.yaml");
     const POLICY: &str = include_str!("../../tests/data/report/policy.ppl");
@@ -767,16 +766,17 @@ mod tests {
         }
     }
 
-    fn finding(rule: &str, category: Category, severity: FindingSeverity) -> Finding {
+    fn finding(rule: &str, category: Category, severity: FindingSeverity) -> Finding<'static> {
         Finding {
-            rule: Arc::new(RuleTexts {
+            // A test's rule texts live as long as the test binary.
+            rule: Box::leak(Box::new(RuleTexts {
                 id: rule.into(),
                 policy_span: policy_span(rule),
                 help: None,
                 carc: None,
                 rarc: None,
                 citation: None,
-            }),
+            })),
             category,
             severity,
             missing: Vec::new(),
@@ -787,26 +787,34 @@ mod tests {
         }
     }
 
+    /// Changes a test finding's rule texts (a copy: they are shared).
+    fn edit_texts(finding: &mut Finding<'static>, edit: impl FnOnce(&mut RuleTexts)) {
+        let mut texts = finding.rule.clone();
+        edit(&mut texts);
+        finding.rule = Box::leak(Box::new(texts));
+    }
+
     /// `finding` with its rule's help, CARC and citation.
     fn with_texts(
-        mut finding: Finding,
+        mut finding: Finding<'static>,
         help: Option<&str>,
         carc: Option<&str>,
         citation: Option<&str>,
-    ) -> Finding {
-        let texts = Arc::make_mut(&mut finding.rule);
-        texts.help = help.map(Into::into);
-        texts.carc = carc.map(Into::into);
-        texts.citation = citation.map(Into::into);
+    ) -> Finding<'static> {
+        edit_texts(&mut finding, |texts| {
+            texts.help = help.map(Into::into);
+            texts.carc = carc.map(Into::into);
+            texts.citation = citation.map(Into::into);
+        });
         finding
     }
 
-    fn line(index: usize, code: &str, billed: u32, supported: Option<u32>) -> LineReport {
+    fn line(index: usize, code: &str, billed: u32, supported: Option<u32>) -> LineReport<'static> {
         LineReport {
             index,
             code: crate::codes::ProcedureCode::parse(code).unwrap(),
             date_of_service: crate::Date::constant(2026, 3, 2),
-            policy_version: "medicare-part-b@2026-01-01".into(),
+            policy_version: "medicare-part-b@2026-01-01",
             units_billed: billed,
             units_supported: supported,
         }
@@ -814,7 +822,7 @@ mod tests {
 
     /// What the engine would report for the fixture claim: every severity, a
     /// claim-level finding, fixes, an undetermined finding with `missing`.
-    fn report() -> ClaimReport {
+    fn report() -> ClaimReport<'static> {
         let findings = vec![
             Finding {
                 message: "The note for 97535 says a caregiver was trained in this session"
@@ -1182,7 +1190,7 @@ mod tests {
         let mut report = report();
         for finding in &mut report.findings {
             finding.claim_span = claim_span("/lines/9/units", (CLAIM.len() + 1, CLAIM.len() + 3));
-            Arc::make_mut(&mut finding.rule).policy_span.line = 10_000;
+            edit_texts(finding, |texts| texts.policy_span.line = 10_000);
         }
         let sources = policy_map();
         let text = human(&report, &sources, false);
@@ -1232,19 +1240,19 @@ mod tests {
     #[test]
     fn notes_name_the_denial_codes_and_the_fix() {
         let mut finding = finding("ncci.ptp", Category::Units, FindingSeverity::Deny);
-        Arc::make_mut(&mut finding.rule).carc = Some("151".into());
-        Arc::make_mut(&mut finding.rule).rarc = Some("N362".into());
+        edit_texts(&mut finding, |texts| texts.carc = Some("151".into()));
+        edit_texts(&mut finding, |texts| texts.rarc = Some("N362".into()));
         assert_eq!(
             denial_note(&finding).as_deref(),
             Some("expected denial: CARC 151 (RARC N362)")
         );
         finding.severity = FindingSeverity::Undetermined;
-        Arc::make_mut(&mut finding.rule).carc = None;
+        edit_texts(&mut finding, |texts| texts.carc = None);
         assert_eq!(
             denial_note(&finding).as_deref(),
             Some("possible denial: RARC N362")
         );
-        Arc::make_mut(&mut finding.rule).rarc = None;
+        edit_texts(&mut finding, |texts| texts.rarc = None);
         assert_eq!(denial_note(&finding), None);
 
         let lines = [line(0, "97535", 2, Some(2)), line(1, "97530", 1, Some(1))];

@@ -177,27 +177,12 @@ fn a_table_read_from_several_cms_files_has_the_rows_of_all() {
 fn a_policy_version_starts_wherever_a_rule_starts_or_stops() {
     let policies = compiled("policies");
     let medicare = policies.payers.get("medicare-part-b").expect("medicare");
-    let version = |on: &str| medicare.version_on(date(on)).map(|v| v.to_string());
+    let version = |on: &str| medicare.version_on(date(on));
     // The targeted-review rules end 2027-12-31: 2028 is another version, not 2027's.
-    assert_eq!(
-        version("2027-12-31").as_deref(),
-        Some("medicare-part-b@2027-01-01")
-    );
-    assert_eq!(
-        version("2028-01-01").as_deref(),
-        Some("medicare-part-b@2028-01-01")
-    );
+    assert_eq!(version("2027-12-31"), "medicare-part-b@2027-01-01");
+    assert_eq!(version("2028-01-01"), "medicare-part-b@2028-01-01");
     // The CAA 2026 telehealth window starts 2026-01-31, inside one rule version.
-    assert_eq!(
-        version("2026-01-30").as_deref(),
-        Some("medicare-part-b@2026-01-01")
-    );
-    assert_eq!(
-        version("2026-03-02").as_deref(),
-        Some("medicare-part-b@2026-01-31")
-    );
-    assert_eq!(
-        version("1990-01-01").as_deref(),
-        Some("medicare-part-b@base")
-    );
+    assert_eq!(version("2026-01-30"), "medicare-part-b@2026-01-01");
+    assert_eq!(version("2026-03-02"), "medicare-part-b@2026-01-31");
+    assert_eq!(version("1990-01-01"), "medicare-part-b@base");
 }

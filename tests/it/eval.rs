@@ -42,13 +42,13 @@ history:
     )
 }
 
-fn evaluate(text: &str) -> ClaimReport {
+fn evaluate(text: &str) -> ClaimReport<'static> {
     let claim = read_claim(text, InputFormat::Yaml)
         .unwrap_or_else(|errors| panic!("claim reads: {errors:?}"));
     ppl::eval::evaluate(&claim, policies()).expect("evaluates")
 }
 
-fn fired<'r>(report: &'r ClaimReport, rule: &str) -> Vec<&'r ppl::report::Finding> {
+fn fired<'r>(report: &'r ClaimReport, rule: &str) -> Vec<&'r ppl::report::Finding<'r>> {
     report
         .findings
         .iter()

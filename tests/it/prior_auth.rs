@@ -27,8 +27,9 @@ rule example-pa.exceeded prior_auth {
 }
 "#;
 
-fn policies() -> CompiledPolicies {
-    policies_from(POLICY)
+fn policies() -> &'static CompiledPolicies {
+    static POLICIES: std::sync::OnceLock<CompiledPolicies> = std::sync::OnceLock::new();
+    POLICIES.get_or_init(|| policies_from(POLICY))
 }
 
 fn policies_from(policy: &str) -> CompiledPolicies {
@@ -40,11 +41,15 @@ fn policies_from(policy: &str) -> CompiledPolicies {
     ppl::compile::compile(&checked).expect("compiles")
 }
 
-fn evaluate(authorization: &str, lines: &str) -> ClaimReport {
-    evaluate_with(&policies(), authorization, lines)
+fn evaluate(authorization: &str, lines: &str) -> ClaimReport<'static> {
+    evaluate_with(policies(), authorization, lines)
 }
 
-fn evaluate_with(policies: &CompiledPolicies, authorization: &str, lines: &str) -> ClaimReport {
+fn evaluate_with<'p>(
+    policies: &'p CompiledPolicies,
+    authorization: &str,
+    lines: &str,
+) -> ClaimReport<'p> {
     let text = format!(
         r#"id: CLM-PA-1
 payer: example-pa
