@@ -671,7 +671,7 @@ mod tests {
     fn report(findings: Vec<Finding>) -> Result<ClaimReport, EvalError> {
         Ok(ClaimReport {
             claim_id: "C1".to_owned(),
-            payer: "p".to_owned(),
+            payer: "p",
             status: ClaimReport::status_of(&findings),
             lines: Vec::<LineReport>::new(),
             findings,

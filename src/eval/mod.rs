@@ -269,7 +269,7 @@ fn judge_visits<'p>(
     }
     ClaimReport {
         claim_id: claim.id.value.clone(),
-        payer: policy.id.clone(),
+        payer: &policy.id,
         status: ClaimReport::status_of(&findings),
         lines,
         findings,

@@ -131,7 +131,7 @@ struct Seen {
 impl Collector {
     /// Counts one test's report (evaluated with its explanation).
     pub(super) fn record(&mut self, report: &ClaimReport) {
-        let Seen { tests, rules } = self.seen.entry(report.payer.clone()).or_default();
+        let Seen { tests, rules } = self.seen.entry(report.payer.to_owned()).or_default();
         *tests += 1;
         let mut fired: Vec<&str> = report
             .findings

@@ -327,7 +327,7 @@ fn run_test(
     let mut problems = Vec::new();
     let rules: Vec<&str> = policies
         .payers
-        .get(&report.payer)
+        .get(report.payer)
         .map(|policy| policy.rules.iter().map(|r| &*r.id).collect())
         .unwrap_or_default();
     let mut check_rule = |rule: &str, place: Place| {

@@ -19,7 +19,8 @@ use crate::Date;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClaimReport<'p> {
     pub claim_id: String,
-    pub payer: String,
+    /// The payer policy's id, borrowed from it.
+    pub payer: &'p str,
     pub status: Status,
     pub lines: Vec<LineReport<'p>>,
     /// By line (claim-level findings last), then rule id.

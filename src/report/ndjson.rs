@@ -22,7 +22,7 @@ pub(crate) fn write_report(out: &mut Vec<u8>, report: &ClaimReport) {
     out.extend_from_slice(b"{\"claim_id\":");
     string(out, &report.claim_id);
     out.extend_from_slice(b",\"payer\":");
-    string(out, &report.payer);
+    string(out, report.payer);
     out.extend_from_slice(b",\"status\":\"");
     out.extend_from_slice(status(report.status).as_bytes());
     out.extend_from_slice(b"\",\"lines\":");

@@ -944,7 +944,7 @@ mod tests {
         ];
         ClaimReport {
             claim_id: "CLM-2026-000147".to_owned(),
-            payer: "medicare-part-b".to_owned(),
+            payer: "medicare-part-b",
             status: ClaimReport::status_of(&findings),
             lines: vec![
                 line(0, "97535", 2, Some(2)),
@@ -1214,7 +1214,7 @@ mod tests {
         finding.claim_span = claim_span("/lines/0/units", (start, start + 1));
         let report = ClaimReport {
             claim_id: "CLM-9".to_owned(),
-            payer: "medicare-part-b".to_owned(),
+            payer: "medicare-part-b",
             status: Status::Fail,
             lines: vec![line(0, "97535", 3, Some(2))],
             findings: vec![finding],
