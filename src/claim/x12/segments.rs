@@ -262,7 +262,7 @@ pub(crate) fn segments(text: &str) -> Result<(Vec<Segment<'_>>, Vec<X12Error>), 
         let delimiters = read_isa(text, at)?;
         // One allocation for the interchange's segments, not a doubling per thousand.
         let terminators = bytes.get(at..).map_or(0, |rest| {
-            rest.iter().filter(|&&b| b == delimiters.segment).count()
+            memchr::memchr_iter(delimiters.segment, rest).count()
         });
         out.reserve(terminators + 1);
         let mut closed = false;
@@ -278,7 +278,7 @@ pub(crate) fn segments(text: &str) -> Result<(Vec<Segment<'_>>, Vec<X12Error>), 
             }
             let terminator = bytes
                 .get(at..)
-                .and_then(|rest| rest.iter().position(|&b| b == delimiters.segment))
+                .and_then(|rest| memchr::memchr(delimiters.segment, rest))
                 .map(|offset| at + offset);
             let end = terminator.unwrap_or(bytes.len());
             // CR/LF before the terminator (a file that also breaks lines) is layout.
@@ -333,10 +333,7 @@ fn split<'t>(
     delimiters: Delimiters,
 ) -> Segment<'t> {
     let body = text.get(start..end).unwrap_or_default();
-    let id_end = body
-        .bytes()
-        .position(|b| b == delimiters.element)
-        .unwrap_or(body.len());
+    let id_end = memchr::memchr(delimiters.element, body.as_bytes()).unwrap_or(body.len());
     Segment {
         number,
         start,
