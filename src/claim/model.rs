@@ -116,15 +116,30 @@ impl std::fmt::Display for ClaimPath {
 /// [`ClaimPath::index`].
 impl From<&'static str> for ClaimPath {
     fn from(path: &'static str) -> Self {
-        path.split('/').skip(1).fold(ClaimPath::ROOT, |path, part| {
-            let digits =
-                !part.is_empty() && part.len() <= 9 && part.bytes().all(|b| b.is_ascii_digit());
-            if digits {
-                path.index(part.bytes().fold(0, |n, b| n * 10 + usize::from(b - b'0')))
-            } else {
-                path.key(part)
+        // Split at each `/` byte (`str::split` on a char costs more for paths this short).
+        let mut out = ClaimPath::ROOT;
+        let mut start = None;
+        for (at, byte) in path
+            .bytes()
+            .enumerate()
+            .chain(std::iter::once((path.len(), b'/')))
+        {
+            if byte != b'/' {
+                continue;
             }
-        })
+            if let Some(from) = start {
+                let part = path.get(from..at).unwrap_or_default();
+                let digits =
+                    !part.is_empty() && part.len() <= 9 && part.bytes().all(|b| b.is_ascii_digit());
+                out = if digits {
+                    out.index(part.bytes().fold(0, |n, b| n * 10 + usize::from(b - b'0')))
+                } else {
+                    out.key(part)
+                };
+            }
+            start = Some(at + 1);
+        }
+        out
     }
 }
 

@@ -1138,6 +1138,17 @@ fn claim_paths_read_as_json_pointers_built_or_written_in_full() {
     );
     assert_eq!(ClaimPath::ROOT.to_string(), "");
     assert_eq!(ClaimPath::from(""), ClaimPath::ROOT);
+    assert_eq!(ClaimPath::from("/"), ClaimPath::ROOT.key(""));
+    assert_eq!(
+        ClaimPath::from("/lines/"),
+        ClaimPath::ROOT.key("lines").key("")
+    );
+    // Text before the first `/` is not a part, as in a JSON pointer.
+    assert_eq!(ClaimPath::from("x/plan"), ClaimPath::ROOT.key("plan"));
+    assert_eq!(
+        ClaimPath::from("/lines/0123456789"),
+        ClaimPath::ROOT.key("lines").key("0123456789")
+    );
     assert_eq!(
         serde_json::to_string(&ClaimPath::line(3, "units")).unwrap(),
         "\"/lines/3/units\""
