@@ -977,7 +977,10 @@ impl<'p> Run<'_, 'p> {
         if let Some(expected) = expected_discipline {
             if !modifiers.contains(&expected) {
                 let extras = [("expected_modifier", Value::Modifier(expected))];
-                let mut fix = Run::fix(rule, line, Some(expected.as_str().to_owned()));
+                // Room for `GP>GO`, should the fix become a replacement.
+                let mut supplied = String::with_capacity(5);
+                supplied.push_str(expected.as_str());
+                let mut fix = Run::fix(rule, line, Some(supplied));
                 // GP on a speech-language line: adding GN would leave the wrong plan's
                 // modifier beside it, so the fix replaces it instead.
                 let wrong = modifiers
@@ -986,11 +989,10 @@ impl<'p> Run<'_, 'p> {
                 if let (Some(fix), Some(wrong)) = (fix.as_mut(), wrong) {
                     if fix.op == FixOp::AddModifier {
                         fix.op = FixOp::ReplaceModifier;
-                        let mut replaced = String::with_capacity(5);
-                        replaced.push_str(wrong.as_str());
-                        replaced.push('>');
-                        replaced.push_str(expected.as_str());
-                        fix.value = replaced;
+                        fix.value.clear();
+                        fix.value.push_str(wrong.as_str());
+                        fix.value.push('>');
+                        fix.value.push_str(expected.as_str());
                     }
                 }
                 self.fire_with_fix(rule, date, line, modifiers_span(claim_line), &extras, fix);
