@@ -147,11 +147,15 @@ impl DiagnosisPattern {
     /// [`DiagnosisPattern::matches`] on the code's bytes.
     pub fn matches_bytes(&self, normalized_code: &[u8]) -> bool {
         let stem = self.stem.as_bytes();
-        if self.prefix {
-            normalized_code.starts_with(stem)
+        let compared = if self.prefix {
+            normalized_code.get(..stem.len())
         } else {
-            normalized_code == stem
-        }
+            Some(normalized_code)
+        };
+        // Byte by byte: codes are seven bytes at most, shorter than a call to `memcmp`.
+        compared.is_some_and(|code| {
+            code.len() == stem.len() && code.iter().zip(stem).all(|(a, b)| a == b)
+        })
     }
 }
 
