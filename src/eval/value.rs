@@ -379,18 +379,45 @@ fn write_dollars(cents: i64, out: &mut String) {
     }
     let cents = cents.unsigned_abs();
     out.push('$');
-    let whole = crate::decimal::Decimal::new(cents / 100);
-    let digits = whole.as_bytes();
-    for (position, &digit) in digits.iter().enumerate() {
-        // A comma before each group of three digits, counted from the right.
-        if position > 0 && (digits.len() - position) % 3 == 0 {
+    let whole = cents / 100;
+    if whole < 1_000_000 {
+        // The usual amount, under a million dollars: at most two groups of three.
+        let (thousands, units) = (whole / 1000, whole % 1000);
+        if thousands > 0 {
+            write_group(thousands, false, out);
             out.push(',');
+            write_group(units, true, out);
+        } else {
+            write_group(units, false, out);
         }
-        out.push(char::from(digit));
+    } else {
+        let whole = crate::decimal::Decimal::new(whole);
+        let digits = whole.as_bytes();
+        for (position, &digit) in digits.iter().enumerate() {
+            // A comma before each group of three digits, counted from the right.
+            if position > 0 && (digits.len() - position) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(char::from(digit));
+        }
     }
     let rest = cents % 100;
     out.push('.');
     write_ascii(&[b'0' + (rest / 10) as u8, b'0' + (rest % 10) as u8], out);
+}
+
+/// A group of a dollar amount (under 1,000): all three digits when `padded`
+/// (a group after a comma), else without leading zeros.
+fn write_group(group: u64, padded: bool, out: &mut String) {
+    let digits = [group / 100, group / 10 % 10, group % 10];
+    let skip = match (padded, group) {
+        (true, _) | (false, 100..) => 0,
+        (false, 10..) => 1,
+        (false, _) => 2,
+    };
+    for &digit in digits.get(skip..).unwrap_or_default() {
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 fn number<'a>(value: u32) -> Value<'a> {
@@ -1138,6 +1165,26 @@ mod tests {
 
     #[test]
     fn dollar_amounts_read_as_dollars() {
+        // Against the plain rule (a comma before each group of three from the
+        // right), on both sides of a million dollars.
+        let grouped = |cents: u64| {
+            let whole = (cents / 100).to_string();
+            let mut text = String::from("$");
+            for (position, digit) in whole.chars().enumerate() {
+                if position > 0 && (whole.len() - position) % 3 == 0 {
+                    text.push(',');
+                }
+                text.push(digit);
+            }
+            format!("{text}.{:02}", cents % 100)
+        };
+        for cents in (0..300_000_000u64)
+            .step_by(9_973)
+            .chain([100_507, 99_999_999, 1_000, 10_000])
+        {
+            assert_eq!(dollars(cents as i64), grouped(cents));
+        }
+        assert_eq!(dollars(100_507), "$1,005.07");
         assert_eq!(dollars(248_000), "$2,480.00");
         assert_eq!(dollars(5), "$0.05");
         assert_eq!(dollars(100_000_000), "$1,000,000.00");
