@@ -228,13 +228,6 @@ pub struct Diagnosis {
     pub code: Option<DiagnosisCode>,
 }
 
-impl Diagnosis {
-    pub fn new(text: String) -> Self {
-        let code = DiagnosisCode::parse(&text).ok();
-        Self { text, code }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Claim {
     pub id: Located<String>,

@@ -72,8 +72,7 @@ impl<'p> Run<'_, 'p> {
                     // The ICD-10-CM codes the line points at, read without building values.
                     let codes = || {
                         value::pointers(claim_line).iter().filter_map(|&pointer| {
-                            let index = usize::from(pointer).checked_sub(1)?;
-                            self.claim.diagnoses.get(index)?.value.code
+                            value::pointed_code(&self.claim.diagnoses, pointer)
                         })
                     };
                     let any_in = |set: &crate::compile::VersionedSet| match set.on(date) {

@@ -197,10 +197,9 @@ impl<'a> Iterator for ListItems<'_, 'a> {
                 List::PointedDiagnoses {
                     pointers,
                     diagnoses,
-                } => pointers.get(position).map(|pointer| {
-                    let index = usize::from(*pointer).checked_sub(1)?;
-                    diagnoses.get(index).and_then(|d| diagnosis(&d.value))
-                }),
+                } => pointers
+                    .get(position)
+                    .map(|&pointer| pointed_code(diagnoses, pointer).map(Value::Diagnosis)),
                 List::LineValues {
                     claim,
                     lines,
@@ -220,6 +219,13 @@ impl<'a> Iterator for ListItems<'_, 'a> {
 
 fn diagnosis<'a>(diagnosis: &Diagnosis) -> Option<Value<'a>> {
     diagnosis.code.map(Value::Diagnosis)
+}
+
+/// The ICD-10-CM code a line's 1-based diagnosis pointer selects: none for a
+/// pointer out of range or a code that is not ICD-10-CM.
+pub fn pointed_code(diagnoses: &[Located<Diagnosis>], pointer: u8) -> Option<DiagnosisCode> {
+    let index = usize::from(pointer).checked_sub(1)?;
+    diagnoses.get(index)?.value.code
 }
 
 impl Value<'_> {
@@ -796,17 +802,10 @@ impl<'a> Scope<'a> {
             // other needs a missing fact: only then is the other side judged.
             Cond::And(a, b) => match self.test(a, needs) {
                 Verdict::Flag(false) => Verdict::Flag(false),
-                left => match (left, self.test(b, needs)) {
-                    (_, Verdict::Flag(false)) => {
-                        needs.forget_since(mark);
-                        Verdict::Flag(false)
-                    }
-                    (Verdict::Flag(true), Verdict::Flag(true)) => Verdict::Flag(true),
-                    _ => {
-                        needs.dedup_since(mark);
-                        Verdict::Missing
-                    }
-                },
+                left => {
+                    let right = self.test(b, needs);
+                    and_sides(left, right, needs, mark)
+                }
             },
             Cond::Or(a, b) => match self.test(a, needs) {
                 Verdict::Flag(true) => Verdict::Flag(true),
@@ -942,17 +941,10 @@ impl<'a> Scope<'a> {
             verdict = Some(match verdict {
                 None => right(),
                 Some(Verdict::Flag(false)) => return Verdict::Flag(false),
-                Some(left) => match (left, right()) {
-                    (_, Verdict::Flag(false)) => {
-                        needs.forget_since(mark);
-                        Verdict::Flag(false)
-                    }
-                    (Verdict::Flag(true), Verdict::Flag(true)) => Verdict::Flag(true),
-                    _ => {
-                        needs.dedup_since(mark);
-                        Verdict::Missing
-                    }
-                },
+                Some(left) => {
+                    let right = right();
+                    and_sides(left, right, needs, mark)
+                }
             });
         }
         verdict.unwrap_or(Verdict::Flag(true))
@@ -1013,6 +1005,23 @@ impl<'a> Scope<'a> {
             Value::Missing
         } else {
             Value::Number(total)
+        }
+    }
+}
+
+/// `and` of its two sides once the left one is not false: a false right side
+/// decides (the left's missing paths, since `mark`, are forgotten), two true
+/// sides are true, and anything else needs the missing facts, each named once.
+fn and_sides(left: Verdict, right: Verdict, needs: &mut Needs, mark: usize) -> Verdict {
+    match (left, right) {
+        (_, Verdict::Flag(false)) => {
+            needs.forget_since(mark);
+            Verdict::Flag(false)
+        }
+        (Verdict::Flag(true), Verdict::Flag(true)) => Verdict::Flag(true),
+        _ => {
+            needs.dedup_since(mark);
+            Verdict::Missing
         }
     }
 }
